@@ -1,0 +1,5 @@
+"""`python -m pipwise`."""
+
+from pipwise.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""The target interpreter: what pipwise installs into, as the interpreter itself reports it.
+
+A `Target` is built from the stdlib-only probe (`pipwise.env.probe`) run inside the
+target Python, so markers, tags and install paths are the target's, never pipwise's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from packaging.tags import Tag
+
+__all__ = ["Scheme", "Target"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """Where each part of a wheel goes (the keys `installer` expects)."""
+
+    purelib: str
+    platlib: str
+    scripts: str
+    data: str
+    headers: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "purelib": self.purelib,
+            "platlib": self.platlib,
+            "scripts": self.scripts,
+            "data": self.data,
+            "headers": self.headers,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An interpreter and the environment it installs into."""
+
+    #: The interpreter path as given or discovered (a venv's ``bin/python``, not its base).
+    executable: str
+    #: ``sys.prefix``: the environment's root.
+    prefix: str
+    base_prefix: str
+    #: ``sys.version_info[:3]``.
+    version: tuple[int, int, int]
+    #: ``platform.python_version()``, e.g. ``3.11.7``.
+    version_string: str
+    #: ``sys.implementation.name``, e.g. ``cpython``.
+    implementation: str
+    is_venv: bool
+    #: The text of the ``EXTERNALLY-MANAGED`` file's error (PEP 668), or None when not managed.
+    #: Always None inside a virtual environment.
+    externally_managed: str | None
+    #: Whether this user can write to the scheme's purelib directory.
+    site_writable: bool
+    #: The PEP 508 marker environment (``packaging.markers.default_environment()`` keys).
+    markers: Mapping[str, str]
+    #: Supported wheel tags, most preferred first.
+    tags: tuple[Tag, ...]
+    scheme: Scheme
+    #: The ``--user`` scheme, when the interpreter has one enabled.
+    user_scheme: Scheme | None
+
+    @property
+    def python_version(self) -> str:
+        """``X.Y``, as used in messages and ``python_version`` markers."""
+        return f"{self.version[0]}.{self.version[1]}"
+
+    def describe(self) -> str:
+        """One line naming the interpreter and environment, shown before any change."""
+        if self.is_venv:
+            where = f"virtual environment {self.prefix}"
+        elif self.externally_managed is not None:
+            where = f"system environment {self.prefix} (externally managed)"
+        else:
+            where = f"system environment {self.prefix}"
+        return f"Python {self.version_string} at {self.executable}, {where}"
