@@ -7,7 +7,7 @@ target Python, so markers, tags and install paths are the target's, never pipwis
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.tags import Tag
 
@@ -58,10 +58,19 @@ class Target:
     #: The PEP 508 marker environment (``packaging.markers.default_environment()`` keys).
     markers: Mapping[str, str]
     #: Supported wheel tags, most preferred first.
-    tags: tuple[Tag, ...]
+    tags: tuple[Tag, ...] = field(repr=False)
     scheme: Scheme
     #: The ``--user`` scheme, when the interpreter has one enabled.
     user_scheme: Scheme | None
+    #: The interpreter's ``sys.path`` directories (for listing what is importable, including
+    #: packages outside the install scheme such as a distribution's ``dist-packages``).
+    sys_path: tuple[str, ...] = ()
+
+    @property
+    def site_dirs(self) -> tuple[str, ...]:
+        """Where installed distributions are looked for: the scheme first, then sys.path."""
+        dirs = dict.fromkeys([self.scheme.purelib, self.scheme.platlib, *self.sys_path])
+        return tuple(dirs)
 
     @property
     def python_version(self) -> str:
