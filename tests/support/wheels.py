@@ -61,9 +61,13 @@ def _record_hash(data: bytes) -> str:
 def build_wheel(spec: WheelSpec, directory: Path) -> Path:
     """Write ``spec`` as a wheel into ``directory`` and return its path."""
     module = spec.distribution
-    files = dict(spec.files) if spec.files is not None else {
-        f"{module}/__init__.py": f'__version__ = "{spec.version}"\nNAME = "{spec.name}"\n',
-    }
+    files = (
+        dict(spec.files)
+        if spec.files is not None
+        else {
+            f"{module}/__init__.py": f'__version__ = "{spec.version}"\nNAME = "{spec.name}"\n',
+        }
+    )
     dist_info = f"{module}-{spec.version}.dist-info"
     pure = spec.tag.endswith("-none-any")
     files[f"{dist_info}/METADATA"] = spec.metadata()

@@ -1,0 +1,147 @@
+"""Turn a candidate into what resolving and installing need: its metadata, then its wheel."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Self
+
+from packaging.metadata import InvalidMetadata, Metadata
+from packaging.utils import canonicalize_name
+
+from pipwise.dists import Candidate
+from pipwise.errors import DiagnosticError
+from pipwise.net.http import Fetcher, check_bytes, check_file, redact_url, status_error, url_to_path
+
+__all__ = ["Preparer"]
+
+logger = logging.getLogger(__name__)
+
+
+class Preparer:
+    """Fetches metadata and wheels for candidates, downloading into ``cache_dir`` (or, when it
+    is None, a temporary directory removed by `close`)."""
+
+    def __init__(self, fetcher: Fetcher, cache_dir: Path | None) -> None:
+        self._fetcher = fetcher
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        if cache_dir is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="pipwise-")
+            cache_dir = Path(self._scratch.name)
+        self._wheels = cache_dir / "wheels-v1"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the temporary download directory, if one was used."""
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def metadata(self, candidate: Candidate) -> Metadata:
+        """The core metadata of ``candidate``, read as cheaply as the source allows: the PEP 658
+        ``.metadata`` file when the index offers one, the ``METADATA`` inside a local wheel,
+        or else the downloaded wheel."""
+        _require_wheel(candidate)
+        link = candidate.link
+        if link.metadata_hashes is not None:
+            url = f"{link.url}.metadata"
+            response = self._fetcher.get(url)
+            if response.ok:
+                check_bytes(response.body, link.metadata_hashes, url=url)
+                return _parse(response.body, candidate, url)
+            # The index advertised the file but cannot serve it; the wheel still has it.
+            logger.debug("%s answered %s; reading the wheel", redact_url(url), response.status)
+        path = url_to_path(link.url) if link.is_file_url else self.wheel(candidate)
+        return _parse(_wheel_metadata(path, link.url), candidate, link.url)
+
+    def wheel(self, candidate: Candidate) -> Path:
+        """The wheel file of ``candidate``, checked against the link's hashes: a local file is
+        used in place; a remote one is downloaded to ``wheels-v1/<sha256 of URL>/`` in the
+        cache, where a copy that still matches its hashes is reused."""
+        _require_wheel(candidate)
+        link = candidate.link
+        if link.is_file_url:
+            path = url_to_path(link.url)
+            if not path.is_file():
+                raise status_error(404, link.url)
+            if link.hashes:
+                check_file(path, link.hashes, url=link.url)
+            return path
+        dest = self._wheels / hashlib.sha256(link.url.encode()).hexdigest() / link.filename
+        # Without hashes a cached copy cannot be told from a stale one, so it is fetched again.
+        if link.hashes and dest.is_file():
+            try:
+                check_file(dest, link.hashes, url=link.url)
+            except DiagnosticError as err:
+                if err.code != "hash-mismatch":
+                    raise
+            else:
+                return dest
+        return self._fetcher.download(link.url, dest, hashes=link.hashes)
+
+
+def _require_wheel(candidate: Candidate) -> None:
+    """Refuse sdists until source builds exist; the caller may add a ``fix`` naming a version
+    that has a wheel, which only it can compute."""
+    if candidate.kind == "wheel":
+        return
+    link = candidate.link
+    raise DiagnosticError(
+        "source-build-unsupported",
+        "build",
+        f"{candidate.name} {candidate.version} is available only as a source distribution, "
+        "and pipwise cannot build from source yet",
+        (f"sdist {link.filename}", f"offered by {link.comes_from}"),
+        details={
+            "name": candidate.name,
+            "version": str(candidate.version),
+            "filename": link.filename,
+            "url": redact_url(link.url),
+        },
+    )
+
+
+def _invalid(code: str, url: str, problem: str) -> DiagnosticError:
+    shown = redact_url(url)
+    return DiagnosticError(code, "integrity", problem, (f"from {shown}",), details={"url": shown})
+
+
+def _wheel_metadata(path: Path, url: str) -> bytes:
+    """The bytes of ``<name>-<version>.dist-info/METADATA`` inside the wheel at ``path``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                member
+                for member in archive.namelist()
+                if member.count("/") == 1 and member.endswith(".dist-info/METADATA")
+            ]
+            if len(members) != 1:
+                found = f"{len(members)} .dist-info/METADATA files"
+                raise _invalid("invalid-wheel", url, f"{path.name} has {found}, not one")
+            return archive.read(members[0])
+    except FileNotFoundError as exc:
+        raise status_error(404, url) from exc
+    except zipfile.BadZipFile as exc:
+        raise _invalid("invalid-wheel", url, f"{path.name} is not a valid zip: {exc}") from exc
+
+
+def _parse(data: bytes, candidate: Candidate, url: str) -> Metadata:
+    """Parse core metadata leniently (as installers must), insisting only that it names the
+    project and version the candidate's file name promised."""
+    expected = f"{candidate.name} {candidate.version}"
+    try:
+        metadata = Metadata.from_email(data, validate=False)
+        name, version = canonicalize_name(metadata.name), metadata.version
+    except InvalidMetadata as exc:
+        raise _invalid("invalid-metadata", url, f"metadata for {expected}: {exc}") from exc
+    if (name, version) != (candidate.name, candidate.version):
+        found = f"{name} {version}"
+        raise _invalid("invalid-metadata", url, f"metadata for {expected} describes {found}")
+    return metadata
