@@ -206,6 +206,23 @@ def test_find_prefers_path_and_skips_shims(tmp_path: Path) -> None:
     assert find_interpreter("python3.12", environ=environ) == bin_dir / "python3.12"
 
 
+def test_pyenv_versions_stand_where_pyenv_shims_stand_on_path(tmp_path: Path) -> None:
+    real = pyenv_python("3.12")
+    root = tmp_path / "pyenv"
+    version_bin = root / "versions" / "3.12.99" / "bin"
+    version_bin.mkdir(parents=True)
+    (version_bin / "python3.12").symlink_to(real)
+    (root / "shims").mkdir()
+    executable_script(root / "shims" / "python3.12", "#!/bin/sh\nexit 127\n")
+    later = tmp_path / "usr-bin"
+    later.mkdir()
+    (later / "python3.12").symlink_to(real)
+    first = find_interpreter("3.12", environ=environ_with([root / "shims", later], root))
+    assert first == version_bin / "python3.12"
+    # Without pyenv's shims on PATH, PATH wins and pyenv comes after it.
+    assert find_interpreter("3.12", environ=environ_with([later], root)) == later / "python3.12"
+
+
 def test_find_a_path_or_a_venv_directory(tmp_path: Path) -> None:
     python = make_venv(tmp_path / "venv", pyenv_python("3.12"))
     assert find_interpreter(str(tmp_path / "venv"), environ={}) == python

@@ -418,21 +418,32 @@ def _pyenv_root(environ: Mapping[str, str]) -> Path:
 
 
 def _search_dirs(environ: Mapping[str, str]) -> list[tuple[Path, tuple[int, ...] | None]]:
-    """Where interpreters are looked for, in order, with the version a pyenv directory names."""
-    dirs: list[tuple[Path, tuple[int, ...] | None]] = [
-        # A shim (pyenv, asdf) may start a version other than its name says, or refuse.
-        (Path(entry), None)
-        for entry in environ.get("PATH", "").split(os.pathsep)
-        if entry and Path(entry).name != "shims"
-    ]
+    """Where interpreters are looked for, in order, with the version a pyenv directory names.
+
+    A shim (pyenv, asdf) may start a version other than its name says, or refuse, so shim
+    directories are not searched; pyenv's own versions stand where its shims stand on PATH
+    (the user put them before what follows), or after PATH when its shims are not on it.
+    """
+    pyenv_root = _pyenv_root(environ)
     pyenv_versions: list[tuple[tuple[int, ...], Path]] = []
     try:
-        for child in (_pyenv_root(environ) / "versions").iterdir():
+        for child in (pyenv_root / "versions").iterdir():
             if match := _PYENV_VERSION_DIR.match(child.name):
                 pyenv_versions.append((tuple(map(int, match.groups())), child / "bin"))
     except OSError:
         pass
-    dirs.extend((bin_dir, version) for version, bin_dir in sorted(pyenv_versions, reverse=True))
+    pyenv_dirs: list[tuple[Path, tuple[int, ...] | None]] = [
+        (bin_dir, version) for version, bin_dir in sorted(pyenv_versions, reverse=True)
+    ]
+    dirs: list[tuple[Path, tuple[int, ...] | None]] = []
+    for entry in environ.get("PATH", "").split(os.pathsep):
+        if not entry:
+            continue
+        if Path(entry) == pyenv_root / "shims":
+            dirs.extend(pyenv_dirs)
+        elif Path(entry).name != "shims":
+            dirs.append((Path(entry), None))
+    dirs.extend(pyenv_dirs)
     dirs.extend((system_dir, None) for system_dir in _SYSTEM_DIRS)
     unique: dict[Path, tuple[int, ...] | None] = {}
     for directory, version in dirs:

@@ -118,7 +118,9 @@ def parse_file(
             f"requirements file {path} does not exist",
             evidence=tuple(evidence),
             fix=f"pipwise install -r {shlex.quote(near[0])}" if len(near) == 1 else None,
-            note=None if near else "check the path; relative paths are taken from the "
+            note=None
+            if near
+            else "check the path; relative paths are taken from the "
             "current directory (or, in a nested -r line, from the including file)",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:

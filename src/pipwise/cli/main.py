@@ -1,0 +1,297 @@
+"""The ``pipwise`` command: argument parsing, dispatch, and the mapping of errors to exit codes.
+
+Command modules are imported only when chosen, so ``pipwise --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pipwise import __version__
+from pipwise.errors import EXIT_USAGE, DiagnosticError
+
+__all__ = ["build_parser", "main"]
+
+_DESCRIPTION = (
+    "pipwise installs Python packages into an isolated environment, fast, and when anything "
+    "goes wrong it says what happened, why, and the command that fixes it."
+)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _target_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("target environment")
+    group.add_argument(
+        "--python",
+        metavar="PATH|VERSION",
+        help="interpreter to act on: a path, a venv directory, or a version such as 3.12 "
+        "(default: the active venv, else .venv here or in a parent directory)",
+    )
+    group.add_argument(
+        "--system",
+        action="store_true",
+        help="allow acting on the first python3 on PATH when no environment is found",
+    )
+    return parent
+
+
+def _output_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-v", "--verbose", action="count", default=0, help="say more")
+    parent.add_argument("-q", "--quiet", action="count", default=0, help="say less")
+    return parent
+
+
+def _index_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("package index")
+    group.add_argument("-i", "--index-url", metavar="URL", help="base URL of the package index")
+    group.add_argument(
+        "--extra-index-url",
+        action="append",
+        metavar="URL",
+        help="more indexes, consulted after --index-url (repeatable)",
+    )
+    group.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        metavar="PATH|URL",
+        help="a directory or HTML page of archives to consider (repeatable)",
+    )
+    group.add_argument(
+        "--no-index", action="store_true", default=None, help="ignore indexes; use --find-links"
+    )
+    group.add_argument(
+        "--index-strategy",
+        choices=["first-index", "unsafe-best-match"],
+        help="first-index (default): a name is taken only from the first index that has it, "
+        "so an extra index cannot shadow it; unsafe-best-match: merge all indexes as pip does",
+    )
+    group.add_argument("--cert", metavar="PATH", help="extra CA bundle for TLS verification")
+    group.add_argument("--client-cert", metavar="PATH", help="client certificate (PEM)")
+    group.add_argument(
+        "--trusted-host",
+        action="append",
+        metavar="HOST",
+        help="skip TLS verification for HOST (warned about on every run)",
+    )
+    group.add_argument("--proxy", metavar="URL", help="proxy for all requests")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="network timeout")
+    group.add_argument("--retries", type=int, metavar="N", help="retries on network failures")
+    group.add_argument("--cache-dir", metavar="DIR", help="cache directory")
+    group.add_argument(
+        "--no-cache-dir", dest="no_cache", action="store_true", default=None, help="no cache"
+    )
+
+
+def _format_option(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
+    parser.add_argument(
+        "--format",
+        choices=list(choices),
+        default=choices[0],
+        help="output format; json also reports errors as JSON on stdout",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="pipwise", description=_DESCRIPTION, formatter_class=_Formatter
+    )
+    parser.add_argument("--version", action="version", version=f"pipwise {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    target, output = _target_options(), _output_options()
+
+    install = commands.add_parser(
+        "install",
+        parents=[target, output],
+        formatter_class=_Formatter,
+        help="install packages and their dependencies",
+        description="Resolve the requirements against the target interpreter and install "
+        "what is missing.",
+        epilog="examples:\n"
+        "  pipwise install requests\n"
+        "  pipwise install 'rich[jupyter]>=13' -r requirements.txt\n"
+        "  pipwise install --python 3.12 --index-url file:///srv/simple numpy\n"
+        "  pipwise install ./dist/app-1.0-py3-none-any.whl",
+    )
+    install.add_argument("requirements", nargs="*", metavar="REQUIREMENT", help="what to install")
+    install.add_argument(
+        "-r",
+        "--requirement",
+        dest="requirement_files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install from a requirements file (repeatable)",
+    )
+    install.add_argument(
+        "-c",
+        "--constraint",
+        dest="constraint_files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="limit versions with a constraints file (repeatable)",
+    )
+    install.add_argument(
+        "-U", "--upgrade", action="store_true", help="upgrade named packages to the newest"
+    )
+    install.add_argument(
+        "--pre", action="store_true", default=None, help="allow pre-release versions"
+    )
+    install.add_argument("--no-deps", action="store_true", help="do not install dependencies")
+    install.add_argument(
+        "--force-reinstall", action="store_true", help="reinstall even if already present"
+    )
+    install.add_argument(
+        "--break-system-packages",
+        action="store_true",
+        help="install into an externally managed (PEP 668) interpreter anyway",
+    )
+    _index_options(install)
+    _format_option(install, ["text", "json"])
+
+    uninstall = commands.add_parser(
+        "uninstall",
+        parents=[target, output],
+        formatter_class=_Formatter,
+        help="remove installed packages",
+        description="Remove exactly the files each package's RECORD lists.",
+        epilog="examples:\n"
+        "  pipwise uninstall -y requests\n"
+        "  pipwise uninstall -r requirements.txt",
+    )
+    uninstall.add_argument("names", nargs="*", metavar="NAME")
+    uninstall.add_argument(
+        "-r", "--requirement", dest="requirement_files", action="append", default=[]
+    )
+    uninstall.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    uninstall.add_argument(
+        "--break-system-packages",
+        action="store_true",
+        help="act on an externally managed (PEP 668) interpreter anyway",
+    )
+    _format_option(uninstall, ["text", "json"])
+
+    listing = commands.add_parser(
+        "list",
+        parents=[target, output],
+        formatter_class=_Formatter,
+        help="list installed packages",
+        epilog="examples:\n  pipwise list\n  pipwise list --format json",
+    )
+    _format_option(listing, ["columns", "freeze", "json"])
+
+    freeze = commands.add_parser(
+        "freeze",
+        parents=[target, output],
+        formatter_class=_Formatter,
+        help="print installed packages in requirements format",
+        epilog="examples:\n  pipwise freeze > requirements.txt",
+    )
+    freeze.add_argument(
+        "--all", action="store_true", help="include pip, setuptools, wheel and distribute"
+    )
+
+    show = commands.add_parser(
+        "show",
+        parents=[target, output],
+        formatter_class=_Formatter,
+        help="show details of installed packages",
+        epilog="examples:\n  pipwise show requests\n  pipwise show -f rich",
+    )
+    show.add_argument("names", nargs="+", metavar="NAME")
+    show.add_argument("-f", "--files", action="store_true", help="list the installed files")
+    _format_option(show, ["text", "json"])
+
+    venv = commands.add_parser(
+        "venv",
+        parents=[output],
+        formatter_class=_Formatter,
+        help="create a virtual environment",
+        description="Create a virtual environment (without pip unless --seed, which is fast).",
+        epilog="examples:\n  pipwise venv\n  pipwise venv /tmp/env --python 3.12 --seed",
+    )
+    venv.add_argument("path", nargs="?", default=".venv", help="where (default: .venv)")
+    venv.add_argument(
+        "--python", metavar="PATH|VERSION", help="base interpreter (default: pipwise's own)"
+    )
+    venv.add_argument("--seed", action="store_true", help="install pip into the environment")
+    venv.add_argument(
+        "--system-site-packages",
+        action="store_true",
+        help="give the environment access to the base interpreter's packages",
+    )
+    venv.add_argument("--prompt", help="prompt prefix shown when the environment is active")
+    venv.add_argument("--clear", action="store_true", help="replace an existing environment")
+    return parser
+
+
+_SETTING_OPTIONS = (
+    "index_url",
+    "extra_index_url",
+    "find_links",
+    "no_index",
+    "index_strategy",
+    "cert",
+    "client_cert",
+    "trusted_host",
+    "proxy",
+    "timeout",
+    "retries",
+    "cache_dir",
+    "no_cache",
+    "pre",
+)
+
+
+def _cli_settings(options: argparse.Namespace) -> dict[str, object]:
+    """The settings the user gave on the command line, keyed by Settings field."""
+    from pipwise.config import split_list
+
+    given: dict[str, object] = {}
+    for name in _SETTING_OPTIONS:
+        value = getattr(options, name, None)
+        if value is None:
+            continue
+        if name in ("extra_index_url", "find_links", "trusted_host"):
+            key = {"extra_index_url": "extra_index_urls", "trusted_host": "trusted_hosts"}.get(
+                name, name
+            )
+            given[key] = split_list(value)
+        else:
+            given[name] = value
+    return given
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if options.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    from pipwise.cli.render import TerminalUI
+    from pipwise.session import Session
+
+    ui = TerminalUI(verbosity=getattr(options, "verbose", 0) - getattr(options, "quiet", 0))
+    as_json = getattr(options, "format", None) == "json"
+    try:
+        module = importlib.import_module(f"pipwise.commands.{options.command}")
+        with Session(cli_settings=_cli_settings(options)) as session:
+            code: int = module.run(session, options, ui)
+        return code
+    except DiagnosticError as error:
+        ui.error(error, as_json=as_json)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("\npipwise: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,59 @@
+"""`pipwise uninstall`: remove exactly what each distribution's RECORD lists."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from pipwise.commands.install import refuse_externally_managed
+from pipwise.errors import EXIT_OK, DiagnosticError
+from pipwise.formats.requirements import parse_file, parse_requirement
+from pipwise.install.installed import installed_distributions
+from pipwise.install.uninstall import uninstall
+from pipwise.session import Session
+from pipwise.ui import UI
+
+
+def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
+    """Uninstall the named distributions from the target."""
+    names = [parse_requirement(n).requirement.name for n in options.names]
+    for file in options.requirement_files:
+        names += [r.requirement.name for r in parse_file(Path(file)).requirements]
+    if not names:
+        raise DiagnosticError(
+            "nothing-to-uninstall",
+            "usage",
+            "no package names were given",
+            fix="pipwise uninstall NAME [NAME ...]",
+        )
+    target = session.target(options.python, system=options.system)
+    ui.status(f"Using {target.describe()}")
+    refuse_externally_managed(target, options, "uninstall")
+    # Only the install scheme is ours to change; a distro's dist-packages is not.
+    dists = installed_distributions([target.scheme.purelib, target.scheme.platlib])
+    by_name = {canonicalize_name(d.name): d for d in dists}
+    chosen = []
+    for name in dict.fromkeys(names):
+        dist = by_name.get(canonicalize_name(name))
+        if dist is None:
+            ui.warn(f"skipping {name}: it is not installed in {target.prefix}")
+        else:
+            chosen.append(dist)
+    if chosen and not options.yes:
+        listing = ", ".join(f"{d.name}=={d.raw_version}" for d in chosen)
+        if not ui.confirm(f"Uninstall {listing}?"):
+            ui.status("Nothing was removed.")
+            return EXIT_OK
+    removed = []
+    for dist in chosen:
+        uninstall(dist, prefix=target.prefix, scheme=target.scheme)
+        removed.append({"name": dist.name, "version": dist.raw_version})
+        ui.status(f" - {dist.name}=={dist.raw_version}")
+    if options.format == "json":
+        ui.result(json.dumps({"removed": removed}))
+    elif removed:
+        ui.status(f"Uninstalled {len(removed)} package{'s' if len(removed) != 1 else ''}")
+    return EXIT_OK

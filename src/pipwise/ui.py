@@ -1,0 +1,25 @@
+"""The output seam between commands and the terminal: commands report, the CLI renders."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+__all__ = ["UI"]
+
+
+class UI(Protocol):
+    """What a command may say. Results go to stdout; progress and notes go to stderr."""
+
+    verbosity: int
+
+    def result(self, text: str) -> None:
+        """A line of the command's output proper (what a script would parse)."""
+
+    def status(self, text: str) -> None:
+        """A progress or context line (the target line, 'Resolved 5 packages')."""
+
+    def warn(self, text: str) -> None:
+        """Something the user should know that does not stop the command."""
+
+    def confirm(self, question: str) -> bool:
+        """Ask yes/no on a terminal; True without asking when not interactive."""
