@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Pipwise, require_python, run_in
-from tests.support.index_server import IndexServer
+from tests.support.index_server import IndexServer, write_simple_index
 
 
 def _files_in(venv: Path) -> set[Path]:
@@ -267,3 +267,17 @@ def test_machine_file_index_requests_and_rich(pipwise: Pipwise, venv: Path) -> N
         line.split("==")[0] for line in pipwise("freeze", "--python", str(venv)).stdout.split()
     }
     assert {"requests", "rich", "urllib3", "idna", "certifi", "markdown-it-py"} <= names
+
+
+def test_misspelled_name_on_a_file_index_suggests_the_real_one(
+    pipwise: Pipwise, dists_dir: Path, venv: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "file-index"
+    (root / "files").mkdir(parents=True)
+    for wheel in dists_dir.glob("*.whl"):
+        (root / "files" / wheel.name).write_bytes(wheel.read_bytes())
+    index_url = write_simple_index(root)
+    result = pipwise("install", "--python", str(venv), "-i", index_url, "fancy_dpe>=1")
+    assert result.returncode == 1
+    assert "similar names on the index: fancy-dep" in result.stderr
+    assert "fix: pipwise install 'fancy-dep>=1'" in result.stderr

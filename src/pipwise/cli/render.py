@@ -58,7 +58,8 @@ def render_error(error: DiagnosticError, paint: object = _plain) -> str:
     """The text form: the cause first, then evidence, then the fix at the bottom of the screen."""
     colour = paint if callable(paint) else _plain
     lines = [colour(f"error[{error.code}]", "1;31") + f": {error.cause}"]
-    lines += [f"  {colour('|', '2')} {item}" for item in error.evidence]
+    bar = colour("|", "2")
+    lines += [f"  {bar} {line}" for item in error.evidence for line in item.splitlines()]
     if error.note:
         lines.append(f"  note: {error.note}")
     if error.fix:

@@ -134,9 +134,9 @@ def collect_requirements(options: argparse.Namespace) -> ParsedRequirements:
     for text in options.requirements:
         parsed.requirements.append(_path_requirement(text) or parse_requirement(text))
     for file in options.requirement_files:
-        _merge(parsed, parse_file(Path(file)))
+        parsed.merge(parse_file(Path(file)))
     for file in options.constraint_files:
-        _merge(parsed, parse_file(Path(file), constraint=True))
+        parsed.merge(parse_file(Path(file), constraint=True))
     if not any(not r.constraint for r in parsed.requirements):
         raise DiagnosticError(
             "nothing-to-install",
@@ -145,15 +145,6 @@ def collect_requirements(options: argparse.Namespace) -> ParsedRequirements:
             fix="pipwise install NAME  (or: pipwise install -r requirements.txt)",
         )
     return parsed
-
-
-def _merge(into: ParsedRequirements, other: ParsedRequirements) -> None:
-    into.requirements += other.requirements
-    into.index_url = other.index_url or into.index_url
-    into.extra_index_urls += other.extra_index_urls
-    into.find_links += other.find_links
-    into.no_index = into.no_index or other.no_index
-    into.pre = into.pre or other.pre
 
 
 def _index_urls(session: Session, parsed: ParsedRequirements) -> list[str]:

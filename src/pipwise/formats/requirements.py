@@ -50,6 +50,15 @@ class ParsedRequirements:
     no_index: bool = False
     pre: bool = False
 
+    def merge(self, other: ParsedRequirements) -> None:
+        """Add what ``other`` (a later or nested file) says; its ``-i`` wins over ours."""
+        self.requirements += other.requirements
+        self.index_url = other.index_url or self.index_url
+        self.extra_index_urls += other.extra_index_urls
+        self.find_links += other.find_links
+        self.no_index = self.no_index or other.no_index
+        self.pre = self.pre or other.pre
+
 
 def parse_requirement(text: str, source: str = "the command line") -> RequestedRequirement:
     """Parse one PEP 508 requirement, turning syntax errors into a diagnosis with a fix."""
@@ -219,7 +228,7 @@ def _apply_option(
             _seen=seen,
             _from=source,
         )
-        _merge(parsed, nested)
+        parsed.merge(nested)
     elif kind == "index_url":
         parsed.index_url = value
     elif kind == "extra_index_url":
@@ -228,11 +237,3 @@ def _apply_option(
         local = path.parent / value
         parsed.find_links.append(str(local) if "://" not in value and local.exists() else value)
 
-
-def _merge(into: ParsedRequirements, other: ParsedRequirements) -> None:
-    into.requirements += other.requirements
-    into.index_url = other.index_url or into.index_url
-    into.extra_index_urls += other.extra_index_urls
-    into.find_links += other.find_links
-    into.no_index = into.no_index or other.no_index
-    into.pre = into.pre or other.pre

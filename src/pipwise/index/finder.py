@@ -3,6 +3,8 @@ for every file left out."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +50,10 @@ class FindResult:
 def _sort_key(candidate: Candidate) -> tuple[Version, bool, int]:
     # Sorted in reverse: higher version, then wheel over sdist, then lower tag priority.
     return candidate.version, candidate.kind == "wheel", -(candidate.tag_priority or 0)
+
+
+#: A project anchor on a PEP 503 root page: ``<a href="name/">name</a>``.
+_ROOT_ANCHOR = re.compile(r"<a\s[^>]*>\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*</a>", re.IGNORECASE)
 
 
 class Finder:
@@ -107,6 +113,22 @@ class Finder:
             for key in map(canonicalize_name, names):
                 if key not in self._results:
                     self._results[key] = self._executor.submit(self._find, key)
+
+    def similar_names(self, name: str, limit: int = 3) -> list[str]:
+        """Project names close to ``name`` on indexes whose project list is cheap to read.
+
+        Only local (``file://``) indexes are listed: a remote root page can hold hundreds of
+        thousands of names. Every name returned exists on a configured index.
+        """
+        names: set[str] = set()
+        for index_url in self._index_urls:
+            if not index_url.startswith("file:"):
+                continue
+            response = self._fetcher.get(index_url.rstrip("/") + "/")
+            if response.ok:
+                text = response.body.decode("utf-8", "replace")
+                names |= {canonicalize_name(m) for m in _ROOT_ANCHOR.findall(text)}
+        return difflib.get_close_matches(canonicalize_name(name), sorted(names), limit, 0.8)
 
     def _find(self, name: NormalizedName) -> FindResult:
         sources: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 
 from packaging.specifiers import SpecifierSet
@@ -208,12 +209,16 @@ def _check_exists(
         return
     where = ", ".join(result.sources) or "no index (--no-index and no --find-links)"
     if not result.rejections:
+        similar = provider.finder.similar_names(name)
+        evidence = [f"requested by {group[0].source}", f"looked in: {where}"]
+        if similar:
+            evidence.append("similar names on the index: " + ", ".join(similar))
         raise DiagnosticError(
             "package-not-found",
             "resolution",
             f"no package named {group[0].requirement.name!r} was found",
-            evidence=(f"requested by {group[0].source}", f"looked in: {where}"),
-            fix=None,
+            evidence=tuple(evidence),
+            fix=f"pipwise install {_replace_name(group[0], similar[0])}" if similar else None,
             note="check the spelling of the name, and that the index holding it is configured "
             "(--index-url / --extra-index-url)",
         )
@@ -232,16 +237,35 @@ def _check_exists(
     )
 
 
+def _replace_name(requested: RequestedRequirement, name: str) -> str:
+    """The requirement as typed, with another project name (for a spelling fix)."""
+    text = str(requested.requirement)
+    rest = text[len(requested.requirement.name) :]
+    return shlex.quote(name + rest)
+
+
 def _explain(failure: SolverFailure[PackageKey], provider: PackagingProvider) -> DiagnosticError:
-    evidence = [line for line in str(failure).splitlines() if line.strip()]
-    for (name, version), reason in sorted(provider.unavailable.items()):
-        evidence.append(f"{name} {version} was skipped: {reason}")
+    text = str(failure)
+    evidence = [line for line in text.splitlines() if line.strip()]
+    evidence += [
+        f"{name} {version} was skipped: {reason}"
+        for (name, version), reason in sorted(provider.unavailable.items())
+        if reason not in text
+    ]
+    reasons = set(provider.unavailable.values())
+    if reasons and all(reason.startswith("requires Python") for reason in reasons):
+        note = (
+            f"the versions that would fit need another Python than "
+            f"{provider.target.version_string}; choose a target with --python X.Y"
+        )
+    else:
+        note = "loosen or drop one of the requirements named above"
     return DiagnosticError(
         "resolution-impossible",
         "resolution",
         "the requirements cannot all be satisfied together",
         evidence=tuple(evidence),
-        note="loosen one of the requirements named above",
+        note=note,
     )
 
 
