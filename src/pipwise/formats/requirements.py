@@ -236,4 +236,3 @@ def _apply_option(
     else:
         local = path.parent / value
         parsed.find_links.append(str(local) if "://" not in value and local.exists() else value)
-
