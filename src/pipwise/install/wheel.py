@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import configparser
 import contextlib
+import hashlib
+import io
 import json
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PureWindowsPath
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import installer
 from installer.destinations import SchemeDictionaryDestination
 from installer.exceptions import InstallerError
 from installer.records import RecordEntry
-from installer.sources import WheelFile
+from installer.sources import WheelContentElement, WheelFile
 from installer.utils import Scheme as SchemeName
 from installer.utils import get_launcher_kind, parse_entrypoints, parse_metadata_file
 
@@ -52,7 +55,7 @@ def install_wheel(
         ).encode()
     try:
         with zipfile.ZipFile(wheel) as archive:
-            source = WheelFile(archive)
+            source = _VerifyingWheelFile(archive)
             _validate(wheel, source, archive.namelist())
             destination = _JournalingDestination(scheme, interpreter)
             try:
@@ -62,6 +65,8 @@ def install_wheel(
                 raise
             destination.backups.commit()
             dist_info = _root(scheme, source) / source.dist_info_dir
+    except _RecordMismatch as exc:
+        raise _invalid(wheel, "its files do not match its RECORD", str(exc)) from exc
     except (InstallerError, ValueError, KeyError, configparser.Error, zipfile.BadZipFile) as exc:
         raise _invalid(wheel, "its contents break the wheel format", str(exc)) from exc
     except OSError as exc:
@@ -96,7 +101,8 @@ def _validate(wheel: Path, source: WheelFile, names: Iterable[str]) -> None:
         if required not in source.dist_info_filenames:
             raise _invalid(wheel, f"it has no {source.dist_info_dir}/{required}")
     try:
-        source.validate_record()
+        # Names only: contents are checked as they are read for writing (one decompression).
+        source.validate_record(validate_contents=False)
     except source.validation_error as exc:
         issues = getattr(exc, "issues", [str(exc)])
         raise _invalid(wheel, "its files do not match its RECORD", *issues) from exc
@@ -126,6 +132,37 @@ def _invalid(wheel: Path, why: str, *evidence: str) -> DiagnosticError:
         evidence=(str(wheel), *evidence),
         fix="rebuild the wheel, or download it again if it came from an index",
     )
+
+
+class _VerifyingWheelFile(WheelFile):
+    """Checks each member against its RECORD hash and size as it is read for installing.
+
+    Members are read into memory and verified before the destination sees a byte, so a
+    tampered file is never written, and the archive is decompressed once rather than twice
+    (once by ``validate_record``, again by the install).
+    """
+
+    def get_contents(self) -> Iterator[WheelContentElement]:
+        for record, stream, is_executable in super().get_contents():
+            path, hash_text, size = record
+            if path.startswith(f"{self.dist_info_dir}/RECORD"):
+                yield record, stream, is_executable
+                continue
+            data = stream.read()
+            algorithm, _, expected = hash_text.partition("=")
+            if algorithm not in hashlib.algorithms_guaranteed or algorithm in ("md5", "sha1"):
+                raise _RecordMismatch(f"{path}: RECORD has no usable hash ({hash_text!r})")
+            digest = hashlib.new(algorithm, data).digest()
+            actual = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if actual != expected:
+                raise _RecordMismatch(f"{path}: hash {algorithm}={actual}, RECORD says {expected}")
+            if size and int(size) != len(data):
+                raise _RecordMismatch(f"{path}: {len(data)} bytes, RECORD says {size}")
+            yield record, cast(BinaryIO, io.BytesIO(data)), is_executable
+
+
+class _RecordMismatch(ValueError):
+    """A member's bytes differ from what RECORD promises."""
 
 
 class _JournalingDestination(SchemeDictionaryDestination):

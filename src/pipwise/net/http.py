@@ -7,6 +7,7 @@ import http
 import os
 import ssl
 import tempfile
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
@@ -297,6 +298,30 @@ class HttpFetcher:
             raise_on_status=False,
         )
         self._timeout = Timeout(connect=timeout, read=timeout)
+        for path in (cert, client_cert):
+            if path is not None and not Path(path).exists():
+                raise DiagnosticError(
+                    "tls-config-error",
+                    "usage",
+                    f"cannot load the TLS certificate {path}: it does not exist",
+                    (f"cert={cert}", f"client_cert={client_cert}"),
+                )
+        self._cert = cert
+        self._client_cert = client_cert
+        self._pool_size = pool_size
+        self._pools_lock = threading.Lock()
+        self._built: tuple[urllib3.PoolManager, urllib3.PoolManager | None] | None = None
+
+    def _pools(self) -> tuple[urllib3.PoolManager, urllib3.PoolManager | None]:
+        """The verified pool and the ``--trusted-host`` pool, built at the first request:
+        loading the trust store costs tens of milliseconds a run that reads only file://."""
+        with self._pools_lock:
+            if self._built is None:
+                self._built = self._build_pools()
+            return self._built
+
+    def _build_pools(self) -> tuple[urllib3.PoolManager, urllib3.PoolManager | None]:
+        cert, client_cert = self._cert, self._client_cert
         verified = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         unverified.check_hostname = False
@@ -310,20 +335,21 @@ class HttpFetcher:
             if client_cert is not None:
                 verified.load_cert_chain(client_cert)
                 unverified.load_cert_chain(client_cert)
-        except OSError as exc:
+        except (OSError, ssl.SSLError) as exc:
             raise DiagnosticError(
                 "tls-config-error",
                 "usage",
-                f"cannot load the TLS certificate {exc.filename or cert or client_cert}: {exc}",
+                f"cannot load the TLS certificate {cert or client_cert}: {exc}",
                 (f"cert={cert}", f"client_cert={client_cert}"),
             ) from exc
-        self._pool = self._make_pool(verified, pool_size)
-        self._trusted_pool = self._make_pool(unverified, pool_size) if self._trusted else None
-        if self._trusted_pool is not None:
-            self._trusted_pool.pool_classes_by_scheme = {
-                **self._trusted_pool.pool_classes_by_scheme,
+        pool = self._make_pool(verified, self._pool_size)
+        trusted_pool = self._make_pool(unverified, self._pool_size) if self._trusted else None
+        if trusted_pool is not None:
+            trusted_pool.pool_classes_by_scheme = {
+                **trusted_pool.pool_classes_by_scheme,
                 "https": _TrustedHostPool,
             }
+        return pool, trusted_pool
 
     def _make_pool(self, context: ssl.SSLContext, size: int) -> urllib3.PoolManager:
         if self._proxy:
@@ -345,9 +371,12 @@ class HttpFetcher:
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._pool.clear()
-        if self._trusted_pool is not None:
-            self._trusted_pool.clear()
+        with self._pools_lock:
+            built, self._built = self._built, None
+        if built is not None:
+            for pool in built:
+                if pool is not None:
+                    pool.clear()
 
     def get(self, url: str, *, accept: str | None = None) -> Response:
         """GET ``url``; a ``file://`` directory URL reads its ``index.html`` (as pip does for
@@ -445,13 +474,14 @@ class HttpFetcher:
         )
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
+        pool, trusted_pool = self._pools()
         parts = urllib.parse.urlsplit(url)
-        if self._trusted_pool is not None and parts.hostname is not None:
+        if trusted_pool is not None and parts.hostname is not None:
             host = parts.hostname.lower()
             port = parts.port or (443 if parts.scheme == "https" else 80)
             if host in self._trusted or f"{host}:{port}" in self._trusted:
-                return self._trusted_pool
-        return self._pool
+                return trusted_pool
+        return pool
 
     def _network_error(self, exc: HTTPError, url: str) -> DiagnosticError:
         """Translate a urllib3 failure into a diagnosis that names the host and the URL."""
