@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal
 
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
@@ -45,12 +46,29 @@ class InstalledPreference:
     direct_url: DirectUrl | None = None
 
 
+PrereleasePolicy = Literal[
+    "pip", "disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"
+]
+UpgradeStrategy = Literal["only-if-needed", "eager"]
+
+
 @dataclass(frozen=True, slots=True)
 class ResolveOptions:
+    """How the request treats upgrades, pre-releases and the existing environment."""
+
+    #: ``-U``: named packages (and with ``eager``, all their dependencies) go to the newest.
     upgrade: bool = False
+    upgrade_strategy: UpgradeStrategy = "only-if-needed"
+    #: ``--pre``: pre-releases count as candidates everywhere.
     pre: bool = False
+    #: ``--prerelease``: "pip" is pip's default (``--pre``, a specifier naming one, or only
+    #: pre-releases match); the others are uv's stable-first policies.
+    prerelease: PrereleasePolicy = "pip"
     no_deps: bool = False
+    #: ``--force-reinstall``: installed versions are not preferred.
     reinstall: bool = False
+    #: ``--ignore-installed``: resolve as if the environment were empty.
+    ignore_installed: bool = False
 
 
 @dataclass(slots=True)
@@ -130,11 +148,14 @@ class PackagingProvider:
             return self._packages.setdefault(name, package)
 
     def _keep_installed(self, name: NormalizedName) -> bool:
-        if name not in self.installed or self.options.reinstall:
+        options = self.options
+        if name not in self.installed or options.reinstall or options.ignore_installed:
             return False
         if name in self.direct:
             return False
-        return not (self.options.upgrade and name in self.requested)
+        if options.upgrade and options.upgrade_strategy == "eager":
+            return False
+        return not (options.upgrade and name in self.requested)
 
     def versions(self, key: PackageKey) -> Sequence[Version]:
         """Versions most preferred first: the installed one (unless upgrading), then newest."""
