@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -281,3 +282,45 @@ def test_misspelled_name_on_a_file_index_suggests_the_real_one(
     assert result.returncode == 1
     assert "similar names on the index: fancy-dep" in result.stderr
     assert "fix: pipwise install 'fancy-dep>=1'" in result.stderr
+
+
+def test_requires_python_is_explained_with_a_checked_fix(
+    pipwise: Pipwise, tmp_path: Path, venv: Path
+) -> None:
+    from tests.support.wheels import WheelSpec, build_wheel
+
+    root = tmp_path / "rp-index"
+    for spec in (WheelSpec("lib", "2.0"), WheelSpec("lib", "3.0", requires_python=">=3.12")):
+        build_wheel(spec, root / "files")
+    index_url = write_simple_index(
+        root, annotations={"lib-3.0-py3-none-any.whl": {"requires_python": ">=3.12"}}
+    )
+    result = pipwise("install", "--python", str(venv), "-i", index_url, "lib>=3")
+    assert result.returncode == 1
+    assert re.fullmatch(
+        r"error\[resolution-impossible\]: lib 3\.0 requires Python >=3\.12, "
+        r"but the target is Python 3\.11\.\d+",
+        result.stderr.splitlines()[1],
+    )
+    assert "lib 3.0: requires Python >=3.12" in result.stderr
+    # The fix was checked by the solver: without ">=3" the request resolves to lib 2.0.
+    assert f"fix: pipwise install --python {venv}/bin/python lib" in result.stderr
+    verbose = pipwise("install", "-v", "--python", str(venv), "-i", index_url, "lib>=3")
+    assert "derivation:" in verbose.stderr
+    assert "lib 3.0 depends on Python>=3.12, which the target's Python 3.11" in verbose.stderr
+    as_json = pipwise(
+        "install", "--format", "json", "--python", str(venv), "-i", index_url, "lib>=3"
+    )
+    error = json.loads(as_json.stdout)["error"]
+    assert error["details"]["explanation"][0]["facts"]
+
+
+def test_yanked_only_gets_a_checked_exact_pin(
+    pipwise: Pipwise, index: IndexServer, venv: Path
+) -> None:
+    # yanky 2.0 is yanked; 1.0 is not, so yanky resolves. A pin that excludes 1.0 fails:
+    result = pipwise("install", "--python", str(venv), "-i", index.index_url, "yanky>1")
+    assert result.returncode == 1
+    assert "yanky 2.0: yanked (broken build)" in result.stderr
+    assert "fix: pipwise install --python" in result.stderr
+    assert "yanky==2.0" in result.stderr

@@ -46,8 +46,12 @@ class TerminalUI:
     def error(self, error: DiagnosticError, as_json: bool = False) -> None:
         if as_json:
             print(json.dumps({"error": error.to_json()}, indent=2), file=self.stdout)
-        else:
-            print(render_error(error, self._paint), file=self.stderr)
+            return
+        print(render_error(error, self._paint), file=self.stderr)
+        derivation = error.details.get("derivation")
+        if self.verbosity > 0 and isinstance(derivation, str):
+            print("\nderivation:", file=self.stderr)
+            print("\n".join(f"  {line}" for line in derivation.splitlines()), file=self.stderr)
 
 
 def _plain(text: str, code: str) -> str:

@@ -4,6 +4,7 @@ and "what does this version need?"."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,18 +13,30 @@ from typing import Literal
 
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
-from pipwise.dists import Candidate, DirectUrl
+from pipwise.dists import Candidate, DirectUrl, Rejection
 from pipwise.errors import DiagnosticError
 from pipwise.index.finder import Finder, FindResult
 from pipwise.prepare import Preparer
 from pipwise.resolve.pubgrub import Dependency, Unavailable
 from pipwise.target import Target
 
-__all__ = ["InstalledPreference", "PackageKey", "PackagingProvider", "ResolveOptions", "split_key"]
+__all__ = [
+    "PYTHON",
+    "InstalledPreference",
+    "PackageKey",
+    "PackagingProvider",
+    "ResolveOptions",
+    "split_key",
+]
 
 #: A solver package: ``name`` or ``name[extra]`` (the extra as its own virtual package).
 PackageKey = str
@@ -71,6 +84,12 @@ class ResolveOptions:
     ignore_installed: bool = False
 
 
+#: The target interpreter as a solver package, so Requires-Python shows in explanations
+#: ("lib 3.0 depends on Python>=3.12"). Canonical project names are lower-case, so no
+#: project can be called this.
+PYTHON: PackageKey = "Python"
+
+
 @dataclass(slots=True)
 class _Package:
     """Everything known about one project's versions."""
@@ -80,6 +99,10 @@ class _Package:
     by_version: dict[Version, list[Candidate]] = field(default_factory=dict)
     #: Versions whose every file is yanked (PEP 592).
     yanked: set[Version] = field(default_factory=set)
+    #: Versions whose files the index marks for other Pythons: version -> Requires-Python.
+    python_only: dict[Version, SpecifierSet] = field(default_factory=dict)
+    #: The universe: every version the solver may consider, newest first.
+    universe: list[Version] = field(default_factory=list)
 
 
 def _is_exact_pin(spec: SpecifierSet) -> bool:
@@ -87,6 +110,16 @@ def _is_exact_pin(spec: SpecifierSet) -> bool:
     return any(
         s.operator == "===" or (s.operator == "==" and not s.version.endswith(".*")) for s in spec
     )
+
+
+def _rejected_version(rejection: Rejection) -> Version | None:
+    filename = rejection.link.filename
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except ValueError:
+        return None
 
 
 class PackagingProvider:
@@ -103,6 +136,8 @@ class PackagingProvider:
         requested: set[NormalizedName],
         direct: Mapping[NormalizedName, Candidate],
         constraints: Mapping[NormalizedName, tuple[SpecifierSet, str]],
+        explicit_pre: frozenset[NormalizedName] = frozenset(),
+        share: PackagingProvider | None = None,
     ) -> None:
         self.finder = finder
         self.preparer = preparer
@@ -112,13 +147,18 @@ class PackagingProvider:
         self.requested = requested
         self.direct = direct
         self.constraints = constraints
+        #: Packages whose requested specifiers name a pre-release (``--prerelease explicit``).
+        self.explicit_pre = explicit_pre
         self.python = Version(target.version_string)
-        self._packages: dict[NormalizedName, _Package] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pipwise-prefetch")
-        self._metadata: dict[str, Future[Metadata]] = {}
+        # A provider for a what-if re-solve shares what was fetched, not the policy.
+        self._packages: dict[NormalizedName, _Package] = share._packages if share else {}
+        self._metadata: dict[str, Future[Metadata]] = share._metadata if share else {}
         #: Versions the solver could not use, with the reason, for the final report.
-        self.unavailable: dict[tuple[NormalizedName, Version], str] = {}
+        self.unavailable: dict[tuple[NormalizedName, Version], str] = (
+            share.unavailable if share else {}
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -144,6 +184,18 @@ class PackagingProvider:
         for version, files in package.by_version.items():
             if all(c.link.yanked is not None for c in files):
                 package.yanked.add(version)
+        for rejection in result.rejections:
+            rejected = _rejected_version(rejection)
+            spec = rejection.link.requires_python
+            if (
+                rejection.category == "requires-python"
+                and rejected is not None
+                and spec
+                and rejected not in package.by_version
+            ):
+                with contextlib.suppress(InvalidSpecifier):
+                    package.python_only.setdefault(rejected, SpecifierSet(spec))
+        package.universe = sorted({*package.by_version, *package.python_only}, reverse=True)
         with self._lock:
             return self._packages.setdefault(name, package)
 
@@ -157,11 +209,23 @@ class PackagingProvider:
             return False
         return not (options.upgrade and name in self.requested)
 
+    def _prereleases_last(self, name: NormalizedName) -> bool:
+        """``if-necessary``: stable versions are tried first; pre-releases only as a fallback."""
+        policy = self.options.prerelease
+        if self.options.pre:
+            return False
+        if policy == "if-necessary-or-explicit":
+            return name not in self.explicit_pre
+        return policy == "if-necessary"
+
     def versions(self, key: PackageKey) -> Sequence[Version]:
         """Versions most preferred first: the installed one (unless upgrading), then newest."""
+        if key == PYTHON:
+            return [self.python]
         name, _ = split_key(key)
-        package = self.package(name)
-        ordered = list(package.by_version)
+        ordered = list(self.package(name).universe)
+        if self._prereleases_last(name):
+            ordered.sort(key=lambda v: v.is_prerelease)  # stable: keeps newest-first within
         if self._keep_installed(name):
             current = self.installed[name].version
             ordered = [current, *(v for v in ordered if v != current)]
@@ -170,18 +234,27 @@ class PackagingProvider:
             ordered = [v for v in ordered if constraint[0].contains(v, prereleases=True)]
         return ordered
 
+    def allows_prereleases(self, name: NormalizedName, spec: SpecifierSet) -> bool:
+        """Whether pre-releases of ``name`` may satisfy ``spec`` under the request's policy."""
+        policy = self.options.prerelease
+        if self.options.pre or policy in ("allow", "if-necessary"):
+            return True
+        if policy == "disallow":
+            return False
+        if policy in ("explicit", "if-necessary-or-explicit"):
+            return name in self.explicit_pre or policy == "if-necessary-or-explicit"
+        # pip: a specifier naming a pre-release, or no final release satisfying it at all.
+        if spec.prereleases:
+            return True
+        return not any(
+            not v.is_prerelease and spec.contains(v, prereleases=True) for v in self.versions(name)
+        )
+
     def allows(self, name: NormalizedName, spec: SpecifierSet) -> Callable[[Version], bool]:
-        """The version predicate of a requirement, with pip's pre-release and yanked rules."""
+        """The version predicate of a requirement, with the pre-release and yanked rules."""
         package = self.package(name)
         exact = _is_exact_pin(spec)
-        finals = [
-            v
-            for v in self.versions(name)
-            if not v.is_prerelease and spec.contains(v, prereleases=True)
-        ]
-        # Pre-releases count when asked for, when the specifier names one, or when no final
-        # release satisfies the specifier at all (PEP 440 / pip).
-        pre = self.options.pre or bool(spec.prereleases) or not finals
+        pre = self.allows_prereleases(name, spec)
 
         def allowed(version: Version) -> bool:
             if version in package.yanked and not exact and not self._is_installed(name, version):
@@ -225,10 +298,18 @@ class PackagingProvider:
                 self._metadata[candidate.link.url] = future
             return future
 
-    def requirements_of(self, name: NormalizedName, version: Version) -> list[Requirement]:
-        """The version's ``Requires-Dist`` (from the environment when it is the installed one)."""
+    def _python_dependency(self, spec: SpecifierSet) -> Dependency[PackageKey]:
+        return Dependency(PYTHON, lambda v: spec.contains(v, prereleases=True), str(spec))
+
+    def requirements_of(
+        self, name: NormalizedName, version: Version
+    ) -> tuple[SpecifierSet | None, list[Requirement]]:
+        """The version's Requires-Python and Requires-Dist (the environment's, when kept)."""
         if self._keep_installed(name) and self.installed[name].version == version:
-            return [Requirement(r) for r in self.installed[name].requires]
+            return None, [Requirement(r) for r in self.installed[name].requires]
+        python_only = self.package(name).python_only.get(version)
+        if python_only is not None:
+            return python_only, []  # the Python dependency decides; no metadata is needed
         candidate = self.candidate(name, version)
         if candidate is None:
             raise Unavailable(f"{name} {version} has no files on the index")
@@ -237,23 +318,19 @@ class PackagingProvider:
             self.unavailable[(name, version)] = reason
             raise Unavailable(reason)
         metadata = self._metadata_future(candidate).result()
-        if metadata.requires_python is not None and not metadata.requires_python.contains(
-            self.python, prereleases=True
-        ):
-            reason = (
-                f"requires Python {metadata.requires_python}; "
-                f"target is {self.target.version_string}"
-            )
-            self.unavailable[(name, version)] = reason
-            raise Unavailable(reason)
-        return list(metadata.requires_dist or [])
+        return metadata.requires_python, list(metadata.requires_dist or [])
 
     def dependencies(self, key: PackageKey, version: Version) -> Sequence[Dependency[PackageKey]]:
         """Dependencies of ``key`` at ``version`` for the target's markers."""
-        name, extra = split_key(key)
-        if self.options.no_deps:
+        if key == PYTHON:
             return []
-        requirements = self.requirements_of(name, version)
+        name, extra = split_key(key)
+        requires_python, requirements = self.requirements_of(name, version)
+        deps: list[Dependency[PackageKey]] = []
+        if requires_python is not None and extra is None:
+            deps.append(self._python_dependency(requires_python))
+        if self.options.no_deps:
+            return deps
         environment = dict(self.target.markers)
         applicable = []
         for requirement in requirements:
@@ -265,7 +342,6 @@ class PackagingProvider:
                 continue  # the base package carries unconditional requirements
             applicable.append(requirement)
         self.prefetch([canonicalize_name(r.name) for r in applicable])
-        deps: list[Dependency[PackageKey]] = []
         if extra is not None:
             base: Dependency[PackageKey] = Dependency(name, lambda v: v == version, f"=={version}")
             deps.append(base)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import (
@@ -19,7 +19,9 @@ from pipwise.errors import DiagnosticError
 from pipwise.formats.requirements import RequestedRequirement
 from pipwise.index.finder import Finder
 from pipwise.prepare import Preparer
+from pipwise.resolve.explain import check_requested, diagnose_failure
 from pipwise.resolve.provider import (
+    PYTHON,
     InstalledPreference,
     PackageKey,
     PackagingProvider,
@@ -131,6 +133,11 @@ def resolve(
         requested={canonicalize_name(r.requirement.name) for r in roots},
         direct=direct,
         constraints=constraints,
+        explicit_pre=frozenset(
+            canonicalize_name(r.requirement.name)
+            for r in wanted
+            if r.requirement.specifier.prereleases
+        ),
     )
     try:
         provider.prefetch([canonicalize_name(r.requirement.name) for r in roots])
@@ -140,7 +147,13 @@ def resolve(
                 provider, root_deps, reporter=_StatusReporter(status), max_steps=MAX_STEPS
             )
         except SolverFailure as failure:
-            raise _explain(failure, provider) from None
+
+            def retry(
+                changed: Sequence[RequestedRequirement], pre: bool
+            ) -> Mapping[PackageKey, Version] | None:
+                return _try_solve(changed, provider, pre)
+
+            raise diagnose_failure(failure, provider, roots, retry) from None
         except SolverBudgetExceeded as exceeded:
             raise DiagnosticError(
                 "resolution-too-deep",
@@ -152,6 +165,7 @@ def resolve(
             ) from None
     finally:
         provider.close()
+    solution = {key: version for key, version in solution.items() if key != PYTHON}
     count = sum(1 for key in solution if split_key(key)[1] is None)
     status(f"Resolved {count} package{'s' if count != 1 else ''}")
     for (name, skipped), reason in sorted(provider.unavailable.items()):
@@ -159,6 +173,31 @@ def resolve(
         if chosen is not None and skipped > chosen:
             status(f"note: {name} {skipped} was skipped ({reason}); using {name} {chosen}")
     return _resolution(solution, provider, roots, direct)
+
+
+def _try_solve(
+    roots: Sequence[RequestedRequirement], provider: PackagingProvider, pre: bool
+) -> Mapping[PackageKey, Version] | None:
+    """Solve a changed request, reusing what was fetched; None when it fails too."""
+    options = replace(provider.options, pre=provider.options.pre or pre)
+    what_if = PackagingProvider(
+        finder=provider.finder,
+        preparer=provider.preparer,
+        target=provider.target,
+        installed=provider.installed,
+        options=options,
+        requested=provider.requested,
+        direct=provider.direct,
+        constraints=provider.constraints,
+        explicit_pre=provider.explicit_pre,
+        share=provider,
+    )
+    try:
+        return solve(what_if, _root_dependencies(roots, what_if), max_steps=MAX_STEPS // 4)
+    except (SolverFailure, SolverBudgetExceeded, DiagnosticError):
+        return None
+    finally:
+        what_if.close()
 
 
 def _root_dependencies(
@@ -170,7 +209,7 @@ def _root_dependencies(
         merged.setdefault(canonicalize_name(r.requirement.name), []).append(r)
     deps: list[Dependency[PackageKey]] = []
     for name, group in merged.items():
-        _check_exists(name, group, provider)
+        check_requested(name, group, provider)
         spec = SpecifierSet()
         for r in group:
             spec &= r.requirement.specifier
@@ -180,93 +219,6 @@ def _root_dependencies(
         deps.append(Dependency(name, predicate, label))
         deps += [Dependency(f"{name}[{e}]", predicate, label) for e in extras]
     return deps
-
-
-def _check_exists(
-    name: NormalizedName, group: Sequence[RequestedRequirement], provider: PackagingProvider
-) -> None:
-    """A requested name with no usable files at all gets its own diagnosis, not a solver trace."""
-    package = provider.package(name)
-    result = package.result
-    if package.by_version and all(
-        c.kind == "sdist" for files in package.by_version.values() for c in files
-    ):
-        newest = result.candidates[0]
-        raise DiagnosticError(
-            "source-build-unsupported",
-            "build",
-            f"{group[0].requirement.name} is only available as source distributions, and "
-            "building from source is not supported yet",
-            evidence=(
-                f"requested by {group[0].source}",
-                f"newest file: {newest.link.filename} "
-                f"(from {result.index_url or newest.link.comes_from})",
-                f"{len(result.candidates)} source distribution(s), no wheel for any version",
-            ),
-            note="build a wheel elsewhere (python -m build --wheel) and install the .whl file",
-        )
-    if package.by_version:
-        return
-    where = ", ".join(result.sources) or "no index (--no-index and no --find-links)"
-    if not result.rejections:
-        similar = provider.finder.similar_names(name)
-        evidence = [f"requested by {group[0].source}", f"looked in: {where}"]
-        if similar:
-            evidence.append("similar names on the index: " + ", ".join(similar))
-        raise DiagnosticError(
-            "package-not-found",
-            "resolution",
-            f"no package named {group[0].requirement.name!r} was found",
-            evidence=tuple(evidence),
-            fix=f"pipwise install {_replace_name(group[0], similar[0])}" if similar else None,
-            note="check the spelling of the name, and that the index holding it is configured "
-            "(--index-url / --extra-index-url)",
-        )
-    by_reason: dict[str, list[str]] = {}
-    for rejection in result.rejections:
-        by_reason.setdefault(rejection.category, []).append(rejection.reason)
-    evidence = [f"requested by {group[0].source}", f"looked in: {where}"]
-    for category, reasons in by_reason.items():
-        evidence.append(f"{len(reasons)} file(s) skipped ({category}): {reasons[0]}")
-    raise DiagnosticError(
-        "no-compatible-distribution",
-        "resolution",
-        f"{group[0].requirement.name} has files, but none that can be installed on Python "
-        f"{provider.target.version_string} ({provider.target.tags[0]})",
-        evidence=tuple(evidence),
-    )
-
-
-def _replace_name(requested: RequestedRequirement, name: str) -> str:
-    """The requirement as typed, with another project name (for a spelling fix)."""
-    text = str(requested.requirement)
-    rest = text[len(requested.requirement.name) :]
-    return shlex.quote(name + rest)
-
-
-def _explain(failure: SolverFailure[PackageKey], provider: PackagingProvider) -> DiagnosticError:
-    text = str(failure)
-    evidence = [line for line in text.splitlines() if line.strip()]
-    evidence += [
-        f"{name} {version} was skipped: {reason}"
-        for (name, version), reason in sorted(provider.unavailable.items())
-        if reason not in text
-    ]
-    reasons = set(provider.unavailable.values())
-    if reasons and all(reason.startswith("requires Python") for reason in reasons):
-        note = (
-            f"the versions that would fit need another Python than "
-            f"{provider.target.version_string}; choose a target with --python X.Y"
-        )
-    else:
-        note = "loosen or drop one of the requirements named above"
-    return DiagnosticError(
-        "resolution-impossible",
-        "resolution",
-        "the requirements cannot all be satisfied together",
-        evidence=tuple(evidence),
-        note=note,
-    )
 
 
 def _resolution(
