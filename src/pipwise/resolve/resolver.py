@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
@@ -31,16 +33,20 @@ from pipwise.resolve.provider import (
 from pipwise.resolve.pubgrub import (
     BaseReporter,
     Dependency,
+    Incompatibility,
     SolverBudgetExceeded,
     SolverFailure,
     solve,
 )
+from pipwise.resolve.pubgrub.incompatibility import describe
 from pipwise.target import Target
 
 __all__ = ["InstalledPreference", "ResolveOptions", "resolve"]
 
 #: Decisions after which the solver gives up with an explanation instead of running on.
 MAX_STEPS = 20_000
+_QUIET_SECONDS = 3.0
+_REPORT_EVERY = 3.0
 
 
 def _direct_candidate(requested: RequestedRequirement) -> Candidate:
@@ -84,9 +90,29 @@ def _direct_candidate(requested: RequestedRequirement) -> Candidate:
     return Candidate(name=name, version=version, link=link, kind=kind)  # type: ignore[arg-type]
 
 
-class _StatusReporter(BaseReporter[PackageKey]):
-    def __init__(self, status: Callable[[str], None]) -> None:
+class _ProgressReporter(BaseReporter[PackageKey]):
+    """Stays quiet on quick solves; once solving takes a while, says every few seconds which
+    package the solver is backtracking on and why, and counts conflicts per package for the
+    diagnosis when the budget runs out."""
+
+    def __init__(
+        self, status: Callable[[str], None], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.status = status
+        self.clock = clock
+        self.started = clock()
+        self.last_said = self.started
+        self.conflicts: Counter[PackageKey] = Counter()
+
+    def backtracking(self, package: PackageKey, cause: Incompatibility[PackageKey]) -> None:
+        self.conflicts[package] += 1
+        now = self.clock()
+        if now - self.started >= _QUIET_SECONDS and now - self.last_said >= _REPORT_EVERY:
+            self.last_said = now
+            self.status(
+                f"Still resolving after {now - self.started:.0f}s: backtracking on {package} "
+                f"({self.conflicts[package]} conflicts) because {describe(cause)}"
+            )
 
 
 def resolve(
@@ -98,8 +124,13 @@ def resolve(
     installed: Mapping[NormalizedName, InstalledPreference],
     options: ResolveOptions,
     status: Callable[[str], None] = lambda _: None,
+    budget: int = MAX_STEPS,
 ) -> Resolution:
-    """Choose a version for every package the request needs on ``target``."""
+    """Choose a version for every package the request needs on ``target``.
+
+    ``budget`` bounds the solver's steps (decisions and conflict resolutions): past it the
+    solve stops with a diagnosis naming the packages it kept backtracking on.
+    """
     environment = {**target.markers, "extra": ""}
     wanted = [
         r
@@ -142,10 +173,9 @@ def resolve(
     try:
         provider.prefetch([canonicalize_name(r.requirement.name) for r in roots])
         root_deps = _root_dependencies(roots, provider)
+        reporter = _ProgressReporter(status)
         try:
-            solution = solve(
-                provider, root_deps, reporter=_StatusReporter(status), max_steps=MAX_STEPS
-            )
+            solution = solve(provider, root_deps, reporter=reporter, max_steps=budget)
         except SolverFailure as failure:
 
             def retry(
@@ -155,13 +185,20 @@ def resolve(
 
             raise diagnose_failure(failure, provider, roots, retry) from None
         except SolverBudgetExceeded as exceeded:
+            busiest = ", ".join(
+                f"{package} ({count} conflicts)"
+                for package, count in reporter.conflicts.most_common(5)
+            )
             raise DiagnosticError(
                 "resolution-too-deep",
                 "resolution",
-                f"gave up after {MAX_STEPS} steps without finding a solution",
-                evidence=(str(exceeded),),
-                fix=None,
-                note="pin the packages named above to narrow the search",
+                f"gave up after {exceeded.steps} solver steps without finding a solution",
+                evidence=(
+                    f"it was working on {exceeded.package}",
+                    f"packages with the most conflicts: {busiest or 'none'}",
+                ),
+                note="pin the packages named above to narrow the search, or raise the limit "
+                "with --resolution-budget",
             ) from None
     finally:
         provider.close()
