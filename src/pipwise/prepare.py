@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import threading
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Self
 
@@ -32,6 +34,8 @@ class Preparer:
             self._scratch = tempfile.TemporaryDirectory(prefix="pipwise-")
             cache_dir = Path(self._scratch.name)
         self._wheels = cache_dir / "wheels-v1"
+        self._lock = threading.Lock()
+        self._metadata: dict[str, Future[Metadata]] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -47,7 +51,20 @@ class Preparer:
     def metadata(self, candidate: Candidate) -> Metadata:
         """The core metadata of ``candidate``, read as cheaply as the source allows: the PEP 658
         ``.metadata`` file when the index offers one, the ``METADATA`` inside a local wheel,
-        or else the downloaded wheel."""
+        or else the downloaded wheel. Memoized per file URL (safe from any thread)."""
+        with self._lock:
+            future = self._metadata.get(candidate.link.url)
+            owner = future is None
+            if future is None:
+                future = self._metadata[candidate.link.url] = Future()
+        if owner:
+            try:
+                future.set_result(self._read_metadata(candidate))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
+
+    def _read_metadata(self, candidate: Candidate) -> Metadata:
         _require_wheel(candidate)
         link = candidate.link
         if link.metadata_hashes is not None:

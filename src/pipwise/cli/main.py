@@ -91,6 +91,16 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
 def _format_option(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
     parser.add_argument(
         "--format",
@@ -120,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "  pipwise install requests\n"
         "  pipwise install 'rich[jupyter]>=13' -r requirements.txt\n"
         "  pipwise install --python 3.12 --index-url file:///srv/simple numpy\n"
-        "  pipwise install ./dist/app-1.0-py3-none-any.whl",
+        "  pipwise install ./dist/app-1.0-py3-none-any.whl\n"
+        "  pipwise install --dry-run --report - -I 'django>=5'   # resolve only, as JSON\n"
+        "  pipwise install -U --upgrade-strategy eager flask",
     )
     install.add_argument("requirements", nargs="*", metavar="REQUIREMENT", help="what to install")
     install.add_argument(
@@ -145,11 +157,71 @@ def build_parser() -> argparse.ArgumentParser:
         "-U", "--upgrade", action="store_true", help="upgrade named packages to the newest"
     )
     install.add_argument(
-        "--pre", action="store_true", default=None, help="allow pre-release versions"
+        "--upgrade-strategy",
+        choices=["only-if-needed", "eager"],
+        default="only-if-needed",
+        help="with -U: only-if-needed (default) upgrades dependencies only when the upgraded "
+        "packages need it; eager upgrades every dependency to the newest",
+    )
+    install.add_argument(
+        "--pre",
+        action="store_true",
+        default=None,
+        help="allow pre-release versions (the same as --prerelease allow)",
+    )
+    install.add_argument(
+        "--prerelease",
+        choices=[
+            "pip",
+            "disallow",
+            "allow",
+            "if-necessary",
+            "explicit",
+            "if-necessary-or-explicit",
+        ],
+        default="pip",
+        metavar="POLICY",
+        help="which pre-releases may be chosen (uv's policies): disallow; allow; if-necessary "
+        "(only when no final release fits); explicit (only for requirements that name a "
+        "pre-release); if-necessary-or-explicit. Default: pip's rule (--pre, a specifier "
+        "naming a pre-release, or nothing else fits)",
     )
     install.add_argument("--no-deps", action="store_true", help="do not install dependencies")
     install.add_argument(
         "--force-reinstall", action="store_true", help="reinstall even if already present"
+    )
+    install.add_argument(
+        "-I",
+        "--ignore-installed",
+        action="store_true",
+        help="resolve as if nothing were installed, and reinstall every package resolved "
+        "(old versions are replaced, not overwritten)",
+    )
+    install.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="resolve and print what would change, without downloading wheels or changing "
+        "anything; with --ignore-installed, resolves the requirements alone",
+    )
+    install.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write pip's JSON installation report (version 1) of what is installed to FILE; "
+        "'-' writes it to stdout and everything else to stderr. pip_version holds pipwise's "
+        "version",
+    )
+    install.add_argument(
+        "--resolution-budget",
+        type=_positive_int,
+        metavar="N",
+        help="give up after N solver steps (decisions and backtracks) with a diagnosis of "
+        "what kept conflicting (default: the resolver's budget, 20000)",
+    )
+    install.add_argument(
+        "--allow-breaking",
+        action="store_true",
+        help="install even when that breaks requirements of installed packages "
+        "(each is warned about); by default such an install stops before changing anything",
     )
     install.add_argument(
         "--break-system-packages",

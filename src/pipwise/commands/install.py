@@ -7,19 +7,24 @@ import json
 import re
 import shlex
 import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
 
+from pipwise.dists import Pin, Resolution
 from pipwise.errors import EXIT_OK, DiagnosticError
 from pipwise.formats.requirements import (
     ParsedRequirements,
@@ -27,9 +32,17 @@ from pipwise.formats.requirements import (
     parse_file,
     parse_requirement,
 )
-from pipwise.install.installed import installed_distributions
+from pipwise.install.check import Breakage, check_plan
+from pipwise.install.installed import InstalledDistribution, installed_distributions
 from pipwise.install.plan import InstallPlan, execute_plan, plan_install
-from pipwise.resolve.resolver import InstalledPreference, ResolveOptions, resolve
+from pipwise.install.report import (
+    InstallationReport,
+    dumps_report,
+    installation_report,
+    report_item,
+    write_report,
+)
+from pipwise.resolve.resolver import MAX_STEPS, InstalledPreference, ResolveOptions, resolve
 from pipwise.session import Session
 from pipwise.target import Target
 from pipwise.ui import UI
@@ -158,84 +171,318 @@ def _index_urls(session: Session, parsed: ParsedRequirements) -> list[str]:
     return list(dict.fromkeys([primary, *settings.extra_index_urls, *parsed.extra_index_urls]))
 
 
+def _report_destination(options: argparse.Namespace) -> Path | None:
+    """``--report FILE``: refuse a file that cannot be written before anything is resolved."""
+    if options.report in (None, "-"):
+        return None
+    path = Path(options.report)
+    if path.is_dir() or not path.parent.is_dir():
+        problem = "is a directory" if path.is_dir() else f"{path.parent} is not a directory"
+        raise DiagnosticError(
+            "report-not-writable",
+            "usage",
+            f"cannot write the installation report to {options.report}",
+            evidence=(f"{path.absolute()}: {problem}",),
+            note="--report - writes the report to standard output",
+        )
+    return path
+
+
 def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
-    """Resolve, plan and install; print what changed."""
+    """Resolve, plan, check and install (or, with ``--dry-run``, say what would change)."""
     started = time.monotonic()
+    report_path = _report_destination(options)
+    # With --report -, stdout holds only the report; every other output goes to stderr.
+    output = ui.status if options.report == "-" else ui.result
     parsed = collect_requirements(options)
     target = session.target(options.python, system=options.system)
     ui.status(f"Using {target.describe()}")
-    refuse_externally_managed(target, options, "install")
+    if not options.dry_run:
+        refuse_externally_managed(target, options, "install")
+    elif target.externally_managed is not None and not options.break_system_packages:
+        ui.warn(
+            f"{target.executable} is externally managed (PEP 668): without --dry-run this "
+            "install would be refused unless --break-system-packages is given"
+        )
 
     finder = session.finder(
         target, index_urls=_index_urls(session, parsed), find_links=parsed.find_links
     )
     scheme_dists = installed_distributions([target.scheme.purelib, target.scheme.platlib])
-    resolution = resolve(
-        parsed.requirements,
-        finder=finder,
-        preparer=session.preparer,
-        target=target,
-        installed={
-            d.canonical_name: InstalledPreference(d.version, d.requires, d.direct_url)
-            for d in scheme_dists
-            if d.version is not None
-        },
-        options=ResolveOptions(
-            upgrade=options.upgrade,
-            pre=bool(options.pre or session.settings.pre or parsed.pre),
-            no_deps=options.no_deps,
-            reinstall=options.force_reinstall,
-        ),
-        status=ui.status,
+    resolve_options = ResolveOptions(
+        upgrade=options.upgrade,
+        upgrade_strategy=options.upgrade_strategy,
+        pre=bool(options.pre or session.settings.pre or parsed.pre),
+        prerelease=options.prerelease,
+        no_deps=options.no_deps,
+        reinstall=options.force_reinstall,
+        ignore_installed=options.ignore_installed,
     )
-    plan = plan_install(resolution, scheme_dists, reinstall=options.force_reinstall)
+    installed = {
+        d.canonical_name: InstalledPreference(d.version, d.requires, d.direct_url)
+        for d in scheme_dists
+        if d.version is not None
+    }
+
+    def plan_for(
+        requested: Sequence[RequestedRequirement], status: Callable[[str], None]
+    ) -> tuple[Resolution, InstallPlan]:
+        resolution = resolve(
+            requested,
+            finder=finder,
+            preparer=session.preparer,
+            target=target,
+            installed=installed,
+            options=resolve_options,
+            status=status,
+            budget=options.resolution_budget or MAX_STEPS,
+        )
+        # --ignore-installed: what is installed does not count, so every pin is (re)installed.
+        reinstall = options.force_reinstall or options.ignore_installed
+        return resolution, plan_install(resolution, scheme_dists, reinstall=reinstall)
+
+    resolution, plan = plan_for(parsed.requirements, ui.status)
+    broken = check_plan(scheme_dists, plan, target.markers)
+    if broken and not options.allow_breaking:
+        raise _would_break(broken, options, parsed, scheme_dists, target.markers, plan_for)
+    for breakage in broken:
+        ui.warn(f"{breakage.describe()} (installing anyway: --allow-breaking)")
+
     changes = [*plan.install, *(pin for _, pin in (*plan.upgrade, *plan.reinstall))]
-    if changes:
+    wheels: dict[NormalizedName, Path] = {}
+    if changes and not options.dry_run:
         with ThreadPoolExecutor(max_workers=16) as pool:
-            paths = dict(
+            wheels = dict(
                 zip(
                     (pin.name for pin in changes),
                     pool.map(lambda pin: session.preparer.wheel(pin.candidate), changes),
                     strict=True,
                 )
             )
+    if options.report is not None:
+        changed = {pin.name for pin in changes}
+        in_order = [pin for pin in resolution.pins.values() if pin.name in changed]
+        report = _installation_report(session, in_order, parsed, target.markers, wheels)
+        if report_path is None:
+            ui.result(dumps_report(report))
+        else:
+            write_report(report, report_path)
+    if options.dry_run:
+        _summarize_dry_run(plan, output, options.format == "json")
+        return EXIT_OK
+    if changes:
         execute_plan(
             plan,
-            paths,
+            wheels,
             scheme=target.scheme,
             prefix=target.prefix,
             interpreter=target.executable,
         )
-    _report(plan, ui, options, time.monotonic() - started, len(resolution.pins))
+    _summarize(plan, ui, output, options, time.monotonic() - started, len(resolution.pins))
     return EXIT_OK
 
 
-def _report(
-    plan: InstallPlan, ui: UI, options: argparse.Namespace, seconds: float, total: int
+def _installation_report(
+    session: Session,
+    changes: Sequence[Pin],
+    parsed: ParsedRequirements,
+    markers: Mapping[str, str],
+    wheels: Mapping[NormalizedName, Path],
+) -> InstallationReport:
+    """pip's report of ``changes``, with the metadata the resolver already read."""
+    extras: dict[NormalizedName, set[str]] = {}
+    for requested in parsed.requirements:
+        if not requested.constraint:
+            name = canonicalize_name(requested.requirement.name)
+            extras.setdefault(name, set()).update(
+                canonicalize_name(e) for e in requested.requirement.extras
+            )
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        metadata = list(pool.map(lambda pin: session.preparer.metadata(pin.candidate), changes))
+    items = [
+        report_item(
+            pin, meta, requested_extras=extras.get(pin.name, ()), wheel=wheels.get(pin.name)
+        )
+        for pin, meta in zip(changes, metadata, strict=True)
+    ]
+    return installation_report(items, markers)
+
+
+#: How many times a fix for breakage is re-resolved with the constraints it needs so far.
+_FIX_ROUNDS = 3
+
+
+def _would_break(
+    broken: Sequence[Breakage],
+    options: argparse.Namespace,
+    parsed: ParsedRequirements,
+    installed: Sequence[InstalledDistribution],
+    markers: Mapping[str, str],
+    plan_for: Callable[
+        [Sequence[RequestedRequirement], Callable[[str], None]], tuple[Resolution, InstallPlan]
+    ],
+) -> DiagnosticError:
+    """The diagnosis for a plan that breaks installed packages, with a fix only when verified:
+    the request re-resolved with the requirements it breaks added must succeed and break
+    nothing."""
+    names = sorted({b.dist.name for b in broken})
+    added: dict[NormalizedName, tuple[str, SpecifierSet]] = {}
+    failure: str | None = None
+    pending = list(broken)
+    fixed = False
+    for _ in range(_FIX_ROUNDS):
+        for breakage in pending:
+            req = breakage.requirement
+            name = canonicalize_name(req.name)
+            _, spec = added.get(name, (req.name, SpecifierSet()))
+            added[name] = (req.name, spec & req.specifier)
+        extra = [_added_requirement(label, spec) for label, spec in added.values()]
+        try:
+            _, plan = plan_for([*parsed.requirements, *extra], lambda _: None)
+        except DiagnosticError as error:
+            failure = error.cause
+            break
+        pending = check_plan(installed, plan, markers)
+        if not pending:
+            fixed = True
+            break
+    wanted = [f"{label}{spec}" for label, spec in added.values()]
+    shown = " ".join(shlex.quote(w) for w in wanted)
+    if fixed:
+        fix: str | None = _command_line(options, wanted)
+        note = (
+            f"nothing was changed; with {shown} added, the request resolves and keeps "
+            f"{', '.join(names)} working. To install anyway, add --allow-breaking"
+        )
+    else:
+        fix = None
+        why = f"it cannot be resolved ({failure})" if failure else "it still breaks packages"
+        note = (
+            f"nothing was changed; with {shown} added, {why}. Upgrade or remove "
+            f"{', '.join(names)} first, or add --allow-breaking to install anyway"
+        )
+    return DiagnosticError(
+        "would-break-environment",
+        "resolution",
+        f"installing this would break {len(names)} installed "
+        f"package{'s' if len(names) != 1 else ''}: {', '.join(names)}",
+        evidence=tuple(b.describe() for b in broken),
+        fix=fix,
+        note=note,
+        details={
+            "broken": [
+                {
+                    "name": b.dist.name,
+                    "version": b.dist.raw_version,
+                    "requires": b.wanted,
+                    "installed": str(b.before),
+                    "planned": str(b.after.version),
+                }
+                for b in broken
+            ]
+        },
+    )
+
+
+def _added_requirement(name: str, spec: SpecifierSet) -> RequestedRequirement:
+    return RequestedRequirement(Requirement(f"{name}{spec}"), "the command line")
+
+
+def _command_line(options: argparse.Namespace, added: Sequence[str]) -> str:
+    """The ``pipwise install`` command as given, plus ``added``: the options that decide what
+    is resolved and whether it is installed (not how the outcome is shown)."""
+    words = ["pipwise", "install"]
+    valued = [
+        ("--python", options.python),
+        ("--index-url", options.index_url),
+        *(("--extra-index-url", url) for url in options.extra_index_url or ()),
+        *(("--find-links", url) for url in options.find_links or ()),
+        ("--index-strategy", options.index_strategy),
+        ("--cert", options.cert),
+        ("--client-cert", options.client_cert),
+        *(("--trusted-host", host) for host in options.trusted_host or ()),
+        ("--proxy", options.proxy),
+        ("--resolution-budget", options.resolution_budget),
+    ]
+    words += [word for flag, value in valued if value for word in (flag, str(value))]
+    switches = {
+        "--system": options.system,
+        "--break-system-packages": options.break_system_packages,
+        "--no-index": options.no_index,
+        "--upgrade": options.upgrade,
+        "--pre": options.pre,
+        "--no-deps": options.no_deps,
+        "--force-reinstall": options.force_reinstall,
+        "--ignore-installed": options.ignore_installed,
+        "--dry-run": options.dry_run,
+    }
+    words += [flag for flag, on in switches.items() if on]
+    if options.upgrade_strategy != "only-if-needed":
+        words += ["--upgrade-strategy", options.upgrade_strategy]
+    if options.prerelease != "pip":
+        words += ["--prerelease", options.prerelease]
+    for file in options.requirement_files:
+        words += ["-r", file]
+    for file in options.constraint_files:
+        words += ["-c", file]
+    words += [*options.requirements, *added]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _pins(pins: Sequence[Pin]) -> list[dict[str, str]]:
+    return [{"name": p.name, "version": str(p.version)} for p in pins]
+
+
+def _plan_json(plan: InstallPlan, *, dry_run: bool) -> str:
+    return json.dumps(
+        {
+            "dry_run": dry_run,
+            "installed": _pins(plan.install),
+            "upgraded": [
+                {"name": p.name, "from": str(o.version), "to": str(p.version)}
+                for o, p in plan.upgrade
+            ],
+            "removed": [{"name": o.name, "version": o.raw_version} for o, _ in plan.upgrade],
+            "reinstalled": _pins([p for _, p in plan.reinstall]),
+            "unchanged": [{"name": d.name, "version": d.raw_version} for d in plan.unchanged],
+        }
+    )
+
+
+def _summarize_dry_run(plan: InstallPlan, output: Callable[[str], None], as_json: bool) -> None:
+    """pip's ``Would install ...`` line, and the same for upgrades, removals and reinstalls."""
+    if as_json:
+        output(_plan_json(plan, dry_run=True))
+        return
+    upgrades = sorted(plan.upgrade, key=lambda change: change[1].name)
+    lines = {
+        "Would install": " ".join(sorted(f"{p.name}=={p.version}" for p in plan.install)),
+        "Would upgrade": ", ".join(f"{p.name} {o.version} -> {p.version}" for o, p in upgrades),
+        "Would remove": " ".join(f"{o.name}=={o.raw_version}" for o, _ in upgrades),
+        "Would reinstall": " ".join(sorted(f"{p.name}=={p.version}" for _, p in plan.reinstall)),
+    }
+    for label, items in lines.items():
+        if items:
+            output(f"{label}: {items}")
+    if not any(lines.values()):
+        output("Would change nothing")
+    if count := len(plan.unchanged):
+        output(f"Unchanged: {count} package{'s' if count != 1 else ''} already installed")
+
+
+def _summarize(
+    plan: InstallPlan,
+    ui: UI,
+    output: Callable[[str], None],
+    options: argparse.Namespace,
+    seconds: float,
+    total: int,
 ) -> None:
     lines = [f" + {pin.name}=={pin.version}" for pin in plan.install]
     lines += [f" ~ {old.name} {old.version} -> {pin.version}" for old, pin in plan.upgrade]
     lines += [f" ~ {pin.name}=={pin.version} (reinstalled)" for _, pin in plan.reinstall]
     if options.format == "json":
-        ui.result(
-            json.dumps(
-                {
-                    "installed": [
-                        {"name": p.name, "version": str(p.version)} for p in plan.install
-                    ],
-                    "upgraded": [
-                        {"name": p.name, "from": str(o.version), "to": str(p.version)}
-                        for o, p in plan.upgrade
-                    ],
-                    "reinstalled": [
-                        {"name": p.name, "version": str(p.version)} for _, p in plan.reinstall
-                    ],
-                    "unchanged": [
-                        {"name": d.name, "version": d.raw_version} for d in plan.unchanged
-                    ],
-                }
-            )
-        )
+        output(_plan_json(plan, dry_run=False))
         return
     for line in sorted(lines):
         ui.status(line)
