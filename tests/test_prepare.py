@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -162,3 +163,27 @@ def test_sdists_are_refused_honestly(preparer: Preparer, files: Path) -> None:
         assert (err.code, err.kind) == ("source-build-unsupported", "build")
         assert "only as a source distribution" in err.cause
         assert "sdist demo-1.0.tar.gz" in err.evidence
+
+
+def test_parsed_metadata_is_cached_by_content_hash_across_runs(
+    fetcher: HttpFetcher, files: Path, tmp_path: Path
+) -> None:
+    with IndexServer(files, metadata=True) as server:
+        candidate = served(fetcher, server)
+        with Preparer(fetcher, tmp_path / "shared") as first:
+            first.metadata(candidate)
+        fetched = len(server.requests)
+        with Preparer(fetcher, tmp_path / "shared") as second:
+            metadata = second.metadata(candidate)
+        assert len(server.requests) == fetched  # nothing asked of the index the second time
+    assert [str(r) for r in metadata.requires_dist or []] == ["idna>=3"]
+
+
+def test_cached_metadata_of_a_local_wheel_follows_the_file(files: Path, tmp_path: Path) -> None:
+    wheel = files / WHEEL
+    with HttpFetcher() as fetcher, Preparer(fetcher, tmp_path / "shared") as first:
+        assert [str(r) for r in first.metadata(local(wheel)).requires_dist or []] == ["idna>=3"]
+    build_wheel(WheelSpec("demo", "1.0", requires=["rich"]), files)  # rebuilt in place
+    os.utime(wheel, ns=(wheel.stat().st_atime_ns, wheel.stat().st_mtime_ns + 10**9))
+    with HttpFetcher() as fetcher, Preparer(fetcher, tmp_path / "shared") as second:
+        assert [str(r) for r in second.metadata(local(wheel)).requires_dist or []] == ["rich"]

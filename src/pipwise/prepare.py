@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import tempfile
 import threading
 import zipfile
@@ -11,10 +13,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Self
 
-from packaging.metadata import InvalidMetadata, Metadata
+from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
 from packaging.utils import canonicalize_name
 
-from pipwise.dists import Candidate
+from pipwise.dists import Candidate, Link
 from pipwise.errors import DiagnosticError
 from pipwise.net.http import Fetcher, check_bytes, check_file, redact_url, status_error, url_to_path
 
@@ -34,6 +36,7 @@ class Preparer:
             self._scratch = tempfile.TemporaryDirectory(prefix="pipwise-")
             cache_dir = Path(self._scratch.name)
         self._wheels = cache_dir / "wheels-v1"
+        self._metadata_dir = cache_dir / "metadata-v1"
         self._lock = threading.Lock()
         self._metadata: dict[str, Future[Metadata]] = {}
 
@@ -66,17 +69,48 @@ class Preparer:
 
     def _read_metadata(self, candidate: Candidate) -> Metadata:
         _require_wheel(candidate)
+        entry = self._metadata_entry(candidate.link)
+        if entry is not None:
+            try:
+                raw = json.loads(entry.read_bytes())
+            except (OSError, ValueError):
+                pass  # absent or torn: read it from the source below
+            else:
+                return _checked(raw, candidate, candidate.link.url)
+        raw, url = self._fetch_raw(candidate)
+        metadata = _checked(raw, candidate, url)
+        if entry is not None:
+            _write_atomically(entry, json.dumps(raw).encode())
+        return metadata
+
+    def _metadata_entry(self, link: Link) -> Path | None:
+        """Where parsed metadata of ``link`` is kept: by content hash for a remote wheel (files
+        on an index never change), by path, size and mtime for a local one; None otherwise."""
+        if link.is_file_url:
+            try:
+                stat = url_to_path(link.url).stat()
+            except OSError:
+                return None
+            key = f"file|{link.url}|{stat.st_size}|{stat.st_mtime_ns}"
+        elif "sha256" in link.hashes:
+            key = f"sha256|{link.hashes['sha256']}"
+        else:
+            return None
+        return self._metadata_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+    def _fetch_raw(self, candidate: Candidate) -> tuple[RawMetadata, str]:
+        """The metadata as packaging's raw form, and the URL it was read from."""
         link = candidate.link
         if link.metadata_hashes is not None:
             url = f"{link.url}.metadata"
             response = self._fetcher.get(url)
             if response.ok:
                 check_bytes(response.body, link.metadata_hashes, url=url)
-                return _parse(response.body, candidate, url)
+                return parse_email(response.body)[0], url
             # The index advertised the file but cannot serve it; the wheel still has it.
             logger.debug("%s answered %s; reading the wheel", redact_url(url), response.status)
         path = url_to_path(link.url) if link.is_file_url else self.wheel(candidate)
-        return _parse(_wheel_metadata(path, link.url), candidate, link.url)
+        return parse_email(_wheel_metadata(path, link.url))[0], link.url
 
     def wheel(self, candidate: Candidate) -> Path:
         """The wheel file of ``candidate``, checked against the link's hashes: a local file is
@@ -149,12 +183,23 @@ def _wheel_metadata(path: Path, url: str) -> bytes:
         raise _invalid("invalid-wheel", url, f"{path.name} is not a valid zip: {exc}") from exc
 
 
-def _parse(data: bytes, candidate: Candidate, url: str) -> Metadata:
-    """Parse core metadata leniently (as installers must), insisting only that it names the
-    project and version the candidate's file name promised."""
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a cache entry so that a reader sees the whole file or none (best effort)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError as exc:
+        logger.debug("could not cache metadata at %s: %s", path, exc)
+
+
+def _checked(raw: RawMetadata, candidate: Candidate, url: str) -> Metadata:
+    """Core metadata from packaging's raw form, read leniently (as installers must), insisting
+    only that it names the project and version the candidate's file name promised."""
     expected = f"{candidate.name} {candidate.version}"
     try:
-        metadata = Metadata.from_email(data, validate=False)
+        metadata = Metadata.from_raw(raw, validate=False)
         name, version = canonicalize_name(metadata.name), metadata.version
     except InvalidMetadata as exc:
         raise _invalid("invalid-metadata", url, f"metadata for {expected}: {exc}") from exc

@@ -11,7 +11,8 @@ from packaging.version import Version
 from pipwise.dists import Candidate, DirectUrl, Link, Pin, Resolution
 from pipwise.errors import DiagnosticError
 from pipwise.install.installed import InstalledDistribution, installed_distributions
-from pipwise.install.plan import execute_plan, plan_install
+from pipwise.install.plan import plan_install
+from pipwise.install.transaction import execute_plan
 from pipwise.install.wheel import install_wheel
 from tests.install import Venv, snapshot
 from tests.support.wheels import WheelSpec, build_wheel

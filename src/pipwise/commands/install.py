@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -34,18 +34,15 @@ from pipwise.formats.requirements import (
 )
 from pipwise.install.check import Breakage, check_plan
 from pipwise.install.installed import InstalledDistribution, installed_distributions
-from pipwise.install.plan import InstallPlan, execute_plan, plan_install
-from pipwise.install.report import (
-    InstallationReport,
-    dumps_report,
-    installation_report,
-    report_item,
-    write_report,
-)
+from pipwise.install.plan import InstallPlan, plan_install
+from pipwise.net.http import url_to_path
 from pipwise.resolve.resolver import MAX_STEPS, InstalledPreference, ResolveOptions, resolve
 from pipwise.session import Session
 from pipwise.target import Target
 from pipwise.ui import UI
+
+if TYPE_CHECKING:
+    from pipwise.install.report import InstallationReport
 
 __all__ = ["collect_requirements", "refuse_externally_managed", "run"]
 
@@ -89,11 +86,7 @@ def _path_requirement(text: str) -> RequestedRequirement | None:
         filename = Path(urlsplit(text).path).name
         url = text
     elif looks_like_path:
-        path = (
-            Path(url2pathname(urlsplit(text).path))
-            if text.startswith("file:")
-            else Path(text).expanduser()
-        )
+        path = url_to_path(text) if text.startswith("file:") else Path(text).expanduser()
         if not path.exists():
             raise DiagnosticError(
                 "path-not-found",
@@ -263,6 +256,8 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
         changed = {pin.name for pin in changes}
         in_order = [pin for pin in resolution.pins.values() if pin.name in changed]
         report = _installation_report(session, in_order, parsed, target.markers, wheels)
+        from pipwise.install.report import dumps_report, write_report
+
         if report_path is None:
             ui.result(dumps_report(report))
         else:
@@ -271,6 +266,8 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
         _summarize_dry_run(plan, output, options.format == "json")
         return EXIT_OK
     if changes:
+        from pipwise.install.transaction import execute_plan  # not needed to resolve or plan
+
         execute_plan(
             plan,
             wheels,
@@ -290,6 +287,8 @@ def _installation_report(
     wheels: Mapping[NormalizedName, Path],
 ) -> InstallationReport:
     """pip's report of ``changes``, with the metadata the resolver already read."""
+    from pipwise.install.report import installation_report, report_item  # only with --report
+
     extras: dict[NormalizedName, set[str]] = {}
     for requested in parsed.requirements:
         if not requested.constraint:

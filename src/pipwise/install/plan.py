@@ -1,20 +1,16 @@
-"""The install plan: what a resolution changes in an environment, and carrying it out."""
+"""The install plan: what a resolution changes in an environment (install, upgrade, keep)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from packaging.utils import NormalizedName
 
 from pipwise.dists import DirectUrl, Pin, Resolution
 from pipwise.install.installed import InstalledDistribution
-from pipwise.install.uninstall import stash_distribution
-from pipwise.install.wheel import install_wheel
-from pipwise.target import Scheme
 
-__all__ = ["InstallPlan", "execute_plan", "plan_install"]
+__all__ = ["InstallPlan", "plan_install"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,41 +63,3 @@ def _same_source(wanted: DirectUrl | None, have: DirectUrl | None) -> bool:
     if wanted is None:
         return True
     return have is not None and wanted.url == have.url and dict(wanted.info) == dict(have.info)
-
-
-def execute_plan(
-    plan: InstallPlan,
-    wheels: Mapping[NormalizedName, Path],
-    scheme: Scheme,
-    prefix: str,
-    interpreter: str,
-) -> None:
-    """Install, upgrade and reinstall per ``plan``, one package at a time.
-
-    Replacing a package stashes the old version's files and drops them only once the new
-    version is in; when its install fails they are put back. Packages done before a
-    failure stay done.
-    """
-    changes: list[tuple[InstalledDistribution | None, Pin]] = [
-        (None, pin) for pin in plan.install
-    ] + [*plan.upgrade, *plan.reinstall]
-    missing = sorted(pin.name for _, pin in changes if pin.name not in wheels)
-    if missing:
-        raise ValueError(f"no wheel given for {', '.join(missing)}")
-    for old, pin in changes:
-        stash = None if old is None else stash_distribution(old, prefix=prefix, scheme=scheme)
-        try:
-            install_wheel(
-                wheels[pin.name],
-                scheme,
-                interpreter=interpreter,
-                # Keep the mark of a user's request across upgrades by a dependency.
-                requested=pin.requested or (old is not None and old.requested),
-                direct_url=pin.direct_url,
-            )
-        except BaseException:
-            if stash is not None:
-                stash.rollback()
-            raise
-        if stash is not None:
-            stash.commit()

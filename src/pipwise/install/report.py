@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NotRequired, Required, TypedDict
 from urllib.parse import urlsplit, urlunsplit
-from urllib.request import url2pathname
 
 from packaging.metadata import InvalidMetadata, Metadata
 
 from pipwise import __version__
 from pipwise.dists import Pin
 from pipwise.errors import DiagnosticError
+from pipwise.net.http import url_to_path
 
 __all__ = [
     "REPORT_VERSION",
@@ -201,7 +201,7 @@ def download_info(pin: Pin, wheel: Path | None = None) -> DownloadInfo:
         if not (isinstance(hashes, Mapping) and hashes):
             local = wheel
             if local is None and url.startswith("file:"):
-                local = Path(url2pathname(urlsplit(url).path))
+                local = url_to_path(url)
             hashes = {"sha256": _sha256(local)} if local is not None and local.is_file() else {}
         if hashes:
             hashes = {str(k): str(v) for k, v in hashes.items()}

@@ -185,14 +185,11 @@ class PackagingProvider:
             if all(c.link.yanked is not None for c in files):
                 package.yanked.add(version)
         for rejection in result.rejections:
-            rejected = _rejected_version(rejection)
             spec = rejection.link.requires_python
-            if (
-                rejection.category == "requires-python"
-                and rejected is not None
-                and spec
-                and rejected not in package.by_version
-            ):
+            if rejection.category != "requires-python" or not spec:
+                continue  # platform rejections can be hundreds of files: parse no names
+            rejected = _rejected_version(rejection)
+            if rejected is not None and rejected not in package.by_version:
                 with contextlib.suppress(InvalidSpecifier):
                     package.python_only.setdefault(rejected, SpecifierSet(spec))
         package.universe = sorted({*package.by_version, *package.python_only}, reverse=True)
@@ -287,16 +284,32 @@ class PackagingProvider:
             return  # reported when the solver asks for it
         if versions:
             candidate = self.candidate(name, versions[0])
-            if candidate is not None and candidate.kind == "wheel":
+            # A local wheel's metadata is CPU work (zip and email parsing): in a thread it only
+            # competes for the GIL, so it is read when the solver asks. Remote files overlap.
+            if (
+                candidate is not None
+                and candidate.kind == "wheel"
+                and not candidate.link.is_file_url
+            ):
                 self._metadata_future(candidate)
 
     def _metadata_future(self, candidate: Candidate) -> Future[Metadata]:
         with self._lock:
             future = self._metadata.get(candidate.link.url)
-            if future is None:
+            if future is not None:
+                return future
+            if candidate.link.is_file_url:
+                future = Future()
+                self._metadata[candidate.link.url] = future
+            else:
                 future = self._pool.submit(self.preparer.metadata, candidate)
                 self._metadata[candidate.link.url] = future
-            return future
+                return future
+        try:
+            future.set_result(self.preparer.metadata(candidate))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
 
     def _python_dependency(self, spec: SpecifierSet) -> Dependency[PackageKey]:
         return Dependency(PYTHON, lambda v: spec.contains(v, prereleases=True), str(spec))
