@@ -38,7 +38,7 @@ class Preparer:
         self._wheels = cache_dir / "wheels-v1"
         self._metadata_dir = cache_dir / "metadata-v1"
         self._lock = threading.Lock()
-        self._metadata: dict[str, Future[Metadata]] = {}
+        self._metadata: dict[str, Future[tuple[RawMetadata, Metadata]]] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -55,6 +55,14 @@ class Preparer:
         """The core metadata of ``candidate``, read as cheaply as the source allows: the PEP 658
         ``.metadata`` file when the index offers one, the ``METADATA`` inside a local wheel,
         or else the downloaded wheel. Memoized per file URL (safe from any thread)."""
+        return self._read(candidate)[1]
+
+    def raw_metadata(self, candidate: Candidate) -> RawMetadata:
+        """The same metadata in packaging's raw form (fields as written), for readers that
+        parse only what they need: most of a package's Requires-Dist lines are for extras."""
+        return self._read(candidate)[0]
+
+    def _read(self, candidate: Candidate) -> tuple[RawMetadata, Metadata]:
         with self._lock:
             future = self._metadata.get(candidate.link.url)
             owner = future is None
@@ -67,7 +75,7 @@ class Preparer:
                 future.set_exception(exc)
         return future.result()
 
-    def _read_metadata(self, candidate: Candidate) -> Metadata:
+    def _read_metadata(self, candidate: Candidate) -> tuple[RawMetadata, Metadata]:
         _require_wheel(candidate)
         entry = self._metadata_entry(candidate.link)
         if entry is not None:
@@ -76,12 +84,12 @@ class Preparer:
             except (OSError, ValueError):
                 pass  # absent or torn: read it from the source below
             else:
-                return _checked(raw, candidate, candidate.link.url)
+                return raw, _checked(raw, candidate, candidate.link.url)
         raw, url = self._fetch_raw(candidate)
         metadata = _checked(raw, candidate, url)
         if entry is not None:
             _write_atomically(entry, json.dumps(raw).encode())
-        return metadata
+        return raw, metadata
 
     def _metadata_entry(self, link: Link) -> Path | None:
         """Where parsed metadata of ``link`` is kept: by content hash for a remote wheel (files
@@ -199,7 +207,8 @@ def _checked(raw: RawMetadata, candidate: Candidate, url: str) -> Metadata:
     only that it names the project and version the candidate's file name promised."""
     expected = f"{candidate.name} {candidate.version}"
     try:
-        metadata = Metadata.from_raw(raw, validate=False)
+        # A copy: Metadata consumes the raw fields it parses, and callers keep reading raw.
+        metadata = Metadata.from_raw(RawMetadata(**raw), validate=False)
         name, version = canonicalize_name(metadata.name), metadata.version
     except InvalidMetadata as exc:
         raise _invalid("invalid-metadata", url, f"metadata for {expected}: {exc}") from exc

@@ -87,6 +87,10 @@ class Finder:
         self._results: dict[NormalizedName, Future[FindResult]] = {}
         self._locations: dict[str, Future[list[Link]]] = {}
         self._executor: ThreadPoolExecutor | None = None
+        #: Whether every index and find-links location is on this machine (nothing to overlap).
+        self.is_local = all(url.startswith("file:") for url in self._index_urls) and all(
+            "://" not in location or location.startswith("file:") for location in self._find_links
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -106,7 +110,13 @@ class Finder:
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Start fetching the pages of ``names`` in the background; `find` then waits only for
-        what is still in flight."""
+        what is still in flight.
+
+        Local indexes are not prefetched: reading and parsing a file is CPU work, which a
+        thread only makes wait for the GIL; network fetches are where overlap pays.
+        """
+        if self.is_local:
+            return
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._max_workers, "pipwise-finder")

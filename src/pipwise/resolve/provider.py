@@ -5,14 +5,15 @@ and "what does this version need?"."""
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
-from packaging.metadata import Metadata
-from packaging.requirements import Requirement
+from packaging.metadata import RawMetadata
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     NormalizedName,
@@ -105,6 +106,22 @@ class _Package:
     universe: list[Version] = field(default_factory=list)
 
 
+#: A Requires-Dist marker that is exactly one ``extra == "name"`` clause.
+_ONLY_EXTRA = re.compile(r"""^\s*extra\s*==\s*(['"])([^'"]+)\1\s*$""")
+
+
+def _may_apply(line: str, extra: str | None) -> bool:
+    """False for a Requires-Dist line that applies only to an extra other than ``extra``.
+
+    Most lines of a large project are for its extras; skipping those unparsed saves most of
+    the parsing. Any other marker is parsed and evaluated in full.
+    """
+    match = _ONLY_EXTRA.match(line.partition(";")[2])
+    if match is None:
+        return True
+    return extra is not None and canonicalize_name(match.group(2)) == extra
+
+
 def _is_exact_pin(spec: SpecifierSet) -> bool:
     """PEP 592: yanked files may satisfy only ``==`` (no wildcard) or ``===`` pins."""
     return any(
@@ -154,7 +171,7 @@ class PackagingProvider:
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pipwise-prefetch")
         # A provider for a what-if re-solve shares what was fetched, not the policy.
         self._packages: dict[NormalizedName, _Package] = share._packages if share else {}
-        self._metadata: dict[str, Future[Metadata]] = share._metadata if share else {}
+        self._metadata: dict[str, Future[RawMetadata]] = share._metadata if share else {}
         #: Versions the solver could not use, with the reason, for the final report.
         self.unavailable: dict[tuple[NormalizedName, Version], str] = (
             share.unavailable if share else {}
@@ -272,7 +289,10 @@ class PackagingProvider:
         return files[0] if files else None
 
     def prefetch(self, names: Sequence[NormalizedName]) -> None:
-        """Fetch pages and likely metadata in the background while the solver works."""
+        """Fetch pages and likely metadata in the background while the solver works (only from
+        the network: local reads are CPU work that a thread would only slow down)."""
+        if self.finder.is_local:
+            return
         for name in names:
             if name not in self._packages:
                 self._pool.submit(self._prefetch_one, name)
@@ -293,7 +313,7 @@ class PackagingProvider:
             ):
                 self._metadata_future(candidate)
 
-    def _metadata_future(self, candidate: Candidate) -> Future[Metadata]:
+    def _metadata_future(self, candidate: Candidate) -> Future[RawMetadata]:
         with self._lock:
             future = self._metadata.get(candidate.link.url)
             if future is not None:
@@ -302,11 +322,11 @@ class PackagingProvider:
                 future = Future()
                 self._metadata[candidate.link.url] = future
             else:
-                future = self._pool.submit(self.preparer.metadata, candidate)
+                future = self._pool.submit(self.preparer.raw_metadata, candidate)
                 self._metadata[candidate.link.url] = future
                 return future
         try:
-            future.set_result(self.preparer.metadata(candidate))
+            future.set_result(self.preparer.raw_metadata(candidate))
         except BaseException as exc:
             future.set_exception(exc)
         return future
@@ -316,10 +336,11 @@ class PackagingProvider:
 
     def requirements_of(
         self, name: NormalizedName, version: Version
-    ) -> tuple[SpecifierSet | None, list[Requirement]]:
-        """The version's Requires-Python and Requires-Dist (the environment's, when kept)."""
+    ) -> tuple[SpecifierSet | None, list[str]]:
+        """The version's Requires-Python and Requires-Dist lines, unparsed (the environment's,
+        when the installed version is kept)."""
         if self._keep_installed(name) and self.installed[name].version == version:
-            return None, [Requirement(r) for r in self.installed[name].requires]
+            return None, list(self.installed[name].requires)
         python_only = self.package(name).python_only.get(version)
         if python_only is not None:
             return python_only, []  # the Python dependency decides; no metadata is needed
@@ -330,8 +351,12 @@ class PackagingProvider:
             reason = "only a source distribution, and source builds are not supported yet"
             self.unavailable[(name, version)] = reason
             raise Unavailable(reason)
-        metadata = self._metadata_future(candidate).result()
-        return metadata.requires_python, list(metadata.requires_dist or [])
+        raw = self._metadata_future(candidate).result()
+        requires_python = None
+        if raw.get("requires_python"):
+            with contextlib.suppress(InvalidSpecifier):
+                requires_python = SpecifierSet(raw["requires_python"])
+        return requires_python, list(raw.get("requires_dist", []))
 
     def dependencies(self, key: PackageKey, version: Version) -> Sequence[Dependency[PackageKey]]:
         """Dependencies of ``key`` at ``version`` for the target's markers."""
@@ -346,7 +371,15 @@ class PackagingProvider:
             return deps
         environment = dict(self.target.markers)
         applicable = []
-        for requirement in requirements:
+        for line in requirements:
+            if not _may_apply(line, extra):
+                continue
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                reason = f"its metadata has an invalid requirement {line!r}"
+                self.unavailable[(name, version)] = reason
+                raise Unavailable(reason) from None
             if requirement.marker is not None:
                 environment["extra"] = extra or ""
                 if not requirement.marker.evaluate(environment):
