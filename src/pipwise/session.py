@@ -105,7 +105,8 @@ class Session:
             index_urls=list(s.index_urls if index_urls is None else index_urls),
             find_links=[*s.find_links, *find_links],
             tags=target.tags,
-            python_version=Version(target.version_string),
+            # The release, as pip compares it: a 3.13.0rc1 interpreter satisfies >=3.13.
+            python_version=Version(".".join(map(str, target.version))),
             index_strategy=s.index_strategy,
         )
         self._finders.append(finder)

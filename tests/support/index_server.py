@@ -94,7 +94,7 @@ class _Page:
                 attrs.append(f'data-requires-python="{html.escape(note["requires_python"])}"')
             yanked = note.get("yanked")
             if yanked is True:
-                attrs.append("data-yanked")
+                attrs.append('data-yanked=""')  # pip ignores a bare attribute
             elif yanked:
                 attrs.append(f'data-yanked="{html.escape(yanked)}"')
             if (digest := self._metadata_hash(path)) is not None:
@@ -158,6 +158,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm each response would
+    # wait ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

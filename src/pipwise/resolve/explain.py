@@ -87,7 +87,7 @@ def _fact_text(
 ) -> str | None:
     if isinstance(fact, Requested):
         name = split_key(fact.package)[0]
-        where = ", ".join(origins.sources.get(name, ("the request",)))
+        where = ", ".join(dict.fromkeys(origins.sources.get(name, ("the request",))))
         return f"{where} asks for {fact.package}{_label(fact.label)}"
     if isinstance(fact, DependsOn):
         depender = origins.chain(fact.depender, fact.depender_version)
@@ -123,11 +123,15 @@ def _summary(
     for fact in facts:
         if isinstance(fact, (Requested, DependsOn)) and fact.package != PYTHON:
             demands.setdefault(fact.package, []).append(fact)
+    pairs = []
     for found in demands.values():
         labelled = [f for f in found if _label(f.label)]
-        if len(labelled) >= 2:
-            first, second = (_demand(f, origins) for f in labelled[:2])
-            return f"{first}, but {second}"
+        pairs += [(a, b) for i, a in enumerate(labelled) for b in labelled[i + 1 :]]
+    # Two demands that no version satisfies together are the conflict; any pair otherwise.
+    pairs.sort(key=lambda pair: not pair[0].versions.isdisjoint(pair[1].versions))
+    if pairs:
+        first, second = (_demand(f, origins) for f in pairs[0])
+        return f"{first}, but {second}"
     pythons = [f for f in facts if isinstance(f, DependsOn) and f.package == PYTHON]
     if pythons:
         depender = pythons[0]
@@ -209,7 +213,19 @@ def _exclusions(name: NormalizedName, provider: PackagingProvider) -> list[str]:
         lines.append(f"{name} {version}: yanked" + (f" ({reason})" if reason else ""))
     pre = [v for v in package.universe if v.is_prerelease]
     if pre and not provider.allows_prereleases(name, SpecifierSet()):
-        lines.append(f"{name} {_versions_text(pre)}: pre-releases, not considered without --pre")
+        policy = provider.options.prerelease
+        why = (
+            "not considered without --pre"
+            if policy == "pip"
+            else f"excluded by --prerelease {policy}"
+        )
+        lines.append(f"{name} {_versions_text(pre)}: pre-releases, {why}")
+    direct = provider.direct.get(name)
+    if direct is not None:
+        lines.append(
+            f"{name} is fixed to {direct.version} by {direct.link.comes_from}: "
+            f"{name} @ {direct.link.url}"
+        )
     sdists = [v for (n, v) in provider.unavailable if n == name]
     if sdists:
         lines.append(f"{name} {_versions_text(sdists)}: only source distributions")
@@ -229,10 +245,16 @@ def check_requested(
     requested = group[0]
     display = requested.requirement.name
     where = ", ".join(result.sources) or "no index (--no-index and no --find-links)"
-    if package.by_version and all(
-        c.kind == "sdist" for files in package.by_version.values() for c in files
-    ):
-        newest = result.candidates[0]
+    spec = SpecifierSet()
+    for r in group:
+        spec &= r.requirement.specifier
+    wanted = [
+        files
+        for version, files in package.by_version.items()
+        if spec.contains(version, prereleases=True)
+    ]
+    if wanted and all(c.kind == "sdist" for files in wanted for c in files):
+        newest = next(c for files in wanted for c in files)
         raise DiagnosticError(
             "source-build-unsupported",
             "build",
@@ -242,7 +264,8 @@ def check_requested(
                 f"requested by {requested.source}",
                 f"newest file: {newest.link.filename} "
                 f"(from {result.index_url or newest.link.comes_from})",
-                f"{len(result.candidates)} source distribution(s), no wheel for any version",
+                f"{sum(map(len, wanted))} source distribution(s) and no wheel for "
+                + (f"{display}{spec}" if spec else "any version"),
             ),
             note="build a wheel elsewhere (python -m build --wheel) and install the .whl file",
         )
@@ -317,8 +340,18 @@ def diagnose_failure(
     derivation = _PYTHON_WHICH.sub(
         rf"Python\1, which the target's Python {provider.python} does not satisfy", derivation
     )
+    only_python = all(
+        (isinstance(f, DependsOn) and f.package == PYTHON)
+        or isinstance(f, Requested)
+        or (isinstance(f, NoVersions) and f.package == PYTHON)
+        for f in facts
+    ) and any(isinstance(f, DependsOn) and f.package == PYTHON for f in facts)
+    # Only when the request sets no version limit: otherwise loosening it is the way out.
+    only_python = only_python and not any(
+        isinstance(f, Requested) and _label(f.label) for f in facts
+    )
     return DiagnosticError(
-        "resolution-impossible",
+        "requires-python-mismatch" if only_python else "resolution-impossible",
         "resolution",
         summary,
         evidence=tuple(evidence),
@@ -335,8 +368,10 @@ def _checked_fix(
     retry: Retry,
 ) -> tuple[str | None, str | None]:
     """A change to the request that the solver has shown to work, if one is found cheaply."""
-    if not provider.options.pre and any(
-        v.is_prerelease for name in packages for v in provider.package(name).universe
+    if (
+        not provider.options.pre
+        and provider.options.prerelease == "pip"
+        and any(v.is_prerelease for name in packages for v in provider.package(name).universe)
     ):
         pins = retry(roots, True)
         if pins is not None:

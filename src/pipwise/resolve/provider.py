@@ -154,6 +154,8 @@ class PackagingProvider:
         direct: Mapping[NormalizedName, Candidate],
         constraints: Mapping[NormalizedName, tuple[SpecifierSet, str]],
         explicit_pre: frozenset[NormalizedName] = frozenset(),
+        merged_pre: frozenset[NormalizedName] = frozenset(),
+        merged_pins: frozenset[tuple[NormalizedName, Version]] = frozenset(),
         share: PackagingProvider | None = None,
     ) -> None:
         self.finder = finder
@@ -166,7 +168,20 @@ class PackagingProvider:
         self.constraints = constraints
         #: Packages whose requested specifiers name a pre-release (``--prerelease explicit``).
         self.explicit_pre = explicit_pre
-        self.python = Version(target.version_string)
+        #: pip merges every specifier on a name: these names get pre-releases because their
+        #: merged specifier names one or admits no final release (found by a failed round).
+        self.merged_pre = merged_pre
+        #: Yanked versions pinned exactly by some requirement, so usable by all (PEP 592, pip).
+        self.merged_pins = merged_pins
+        #: Extras asked for that a version does not declare (pip ignores them with a warning).
+        self.unknown_extras: set[tuple[NormalizedName, Version, str]] = set()
+        #: Every specifier seen per name, for working out the merged view after a failure.
+        self.specs_seen: dict[NormalizedName, list[SpecifierSet]] = {
+            name: [spec] for name, (spec, _) in constraints.items()
+        }
+        # Requires-Python compares the release (pip uses sys.version_info[:3]), so a 3.13.0rc1
+        # interpreter satisfies >=3.13.
+        self.python = Version(".".join(map(str, target.version)))
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pipwise-prefetch")
         # A provider for a what-if re-solve shares what was fetched, not the policy.
@@ -224,13 +239,11 @@ class PackagingProvider:
         return not (options.upgrade and name in self.requested)
 
     def _prereleases_last(self, name: NormalizedName) -> bool:
-        """``if-necessary``: stable versions are tried first; pre-releases only as a fallback."""
-        policy = self.options.prerelease
+        """uv's stable-first policies: stable versions are tried first and a pre-release only
+        when every stable one is ruled out (``explicit`` also prefers stable versions)."""
         if self.options.pre:
             return False
-        if policy == "if-necessary-or-explicit":
-            return name not in self.explicit_pre
-        return policy == "if-necessary"
+        return self.options.prerelease in ("if-necessary", "if-necessary-or-explicit", "explicit")
 
     def versions(self, key: PackageKey) -> Sequence[Version]:
         """Versions most preferred first: the installed one (unless upgrading), then newest."""
@@ -255,8 +268,12 @@ class PackagingProvider:
             return True
         if policy == "disallow":
             return False
-        if policy in ("explicit", "if-necessary-or-explicit"):
-            return name in self.explicit_pre or policy == "if-necessary-or-explicit"
+        if name in self.merged_pre and policy == "pip":
+            return True
+        if policy == "if-necessary-or-explicit":  # uv treats it as if-necessary now
+            return True
+        if policy == "explicit":
+            return name in self.explicit_pre
         # pip: a specifier naming a pre-release, or no final release satisfying it at all.
         if spec.prereleases:
             return True
@@ -269,11 +286,20 @@ class PackagingProvider:
         package = self.package(name)
         exact = _is_exact_pin(spec)
         pre = self.allows_prereleases(name, spec)
+        with self._lock:
+            self.specs_seen.setdefault(name, []).append(spec)
 
         def allowed(version: Version) -> bool:
-            if version in package.yanked and not exact and not self._is_installed(name, version):
+            installed = self._is_installed(name, version)
+            if (
+                version in package.yanked
+                and not exact
+                and not installed
+                and (name, version) not in self.merged_pins
+            ):
                 return False
-            return spec.contains(version, prereleases=pre)
+            # An installed pre-release satisfies a specifier that would not pick it (PEP 440).
+            return spec.contains(version, prereleases=pre or installed)
 
         return allowed
 
@@ -284,9 +310,32 @@ class PackagingProvider:
     # -- what a version needs -------------------------------------------------------------
 
     def candidate(self, name: NormalizedName, version: Version) -> Candidate | None:
-        """The file that would be installed for ``version``: the best wheel, else an sdist."""
+        """The file that would be installed for ``version``: the best wheel that is not yanked
+        (PEP 592 yanks files, not versions), else the best file."""
         files = self.package(name).by_version.get(version, [])
-        return files[0] if files else None
+        return next((c for c in files if c.link.yanked is None), files[0] if files else None)
+
+    def merged_view(self) -> tuple[set[NormalizedName], set[tuple[NormalizedName, Version]]]:
+        """What pip's merging of all specifiers on a name would allow that the per-requirement
+        rules did not: names whose merged specifier names a pre-release or admits no final
+        release, and yanked versions some requirement pins exactly."""
+        pre: set[NormalizedName] = set()
+        pins: set[tuple[NormalizedName, Version]] = set()
+        with self._lock:
+            seen = {name: list(specs) for name, specs in self.specs_seen.items()}
+        for name, specs in seen.items():
+            merged = SpecifierSet()
+            for spec in specs:
+                merged &= spec
+            universe = self.versions(name)
+            finals = [v for v in universe if not v.is_prerelease and merged.contains(v, True)]
+            if merged.prereleases or (not finals and any(v.is_prerelease for v in universe)):
+                pre.add(name)
+            for spec in specs:
+                if _is_exact_pin(spec):
+                    yanked = self.package(name).yanked
+                    pins |= {(name, v) for v in universe if v in yanked and spec.contains(v, True)}
+        return pre, pins
 
     def prefetch(self, names: Sequence[NormalizedName]) -> None:
         """Fetch pages and likely metadata in the background while the solver works (only from
@@ -391,9 +440,18 @@ class PackagingProvider:
         if extra is not None:
             base: Dependency[PackageKey] = Dependency(name, lambda v: v == version, f"=={version}")
             deps.append(base)
+            self._note_unknown_extra(name, version, extra)
         for requirement in applicable:
             deps += self.requirement_dependencies(requirement)
         return deps
+
+    def _note_unknown_extra(self, name: NormalizedName, version: Version, extra: str) -> None:
+        candidate = self.candidate(name, version)
+        if candidate is None or candidate.kind != "wheel" or self._keep_installed(name):
+            return
+        declared = self._metadata_future(candidate).result().get("provides_extra", [])
+        if extra not in {canonicalize_name(e) for e in declared}:
+            self.unknown_extras.add((name, version, extra))
 
     def requirement_dependencies(self, requirement: Requirement) -> list[Dependency[PackageKey]]:
         """A requirement as solver dependencies: the package, plus one per extra."""

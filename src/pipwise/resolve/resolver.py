@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import (
@@ -170,20 +171,23 @@ def resolve(
             if r.requirement.specifier.prereleases
         ),
     )
+    reporter = _ProgressReporter(status)
     try:
         provider.prefetch([canonicalize_name(r.requirement.name) for r in roots])
-        root_deps = _root_dependencies(roots, provider)
-        reporter = _ProgressReporter(status)
         try:
-            solution = solve(provider, root_deps, reporter=reporter, max_steps=budget)
-        except SolverFailure as failure:
+            solution, provider = _solve_merging(provider, roots, reporter, budget)
+        except _Failed as failed:
+            last = failed.provider
 
             def retry(
                 changed: Sequence[RequestedRequirement], pre: bool
             ) -> Mapping[PackageKey, Version] | None:
-                return _try_solve(changed, provider, pre)
+                return _try_solve(changed, last, pre)
 
-            raise diagnose_failure(failure, provider, roots, retry) from None
+            try:
+                raise diagnose_failure(failed.failure, last, roots, retry) from None
+            finally:
+                last.close()
         except SolverBudgetExceeded as exceeded:
             busiest = ", ".join(
                 f"{package} ({count} conflicts)"
@@ -205,6 +209,9 @@ def resolve(
     solution = {key: version for key, version in solution.items() if key != PYTHON}
     count = sum(1 for key in solution if split_key(key)[1] is None)
     status(f"Resolved {count} package{'s' if count != 1 else ''}")
+    for name, version, extra in sorted(provider.unknown_extras):
+        if solution.get(name) == version:
+            status(f"warning: {name} {version} does not provide the extra '{extra}'")
     for (name, skipped), reason in sorted(provider.unavailable.items()):
         chosen = solution.get(name)
         if chosen is not None and skipped > chosen:
@@ -212,23 +219,82 @@ def resolve(
     return _resolution(solution, provider, roots, direct)
 
 
+class _Failed(Exception):
+    """The last round failed: its solver failure, and the provider that explains it."""
+
+    def __init__(self, failure: SolverFailure[PackageKey], provider: PackagingProvider) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+        self.provider = provider
+
+
+#: Rounds of pip's merged-specifier rules before a failure is final.
+_MERGE_ROUNDS = 3
+
+
+def _solve_merging(
+    provider: PackagingProvider,
+    roots: Sequence[RequestedRequirement],
+    reporter: _ProgressReporter,
+    budget: int,
+) -> tuple[dict[PackageKey, Version], PackagingProvider]:
+    """Solve; after a failure, apply pip's rule that all specifiers on a name are merged
+    before deciding on pre-releases and yanked files, and solve again if that allows more.
+
+    The solver materialises each requirement's versions on its own, so `lib>=1` from one
+    parent has excluded `lib 2.0b1` before `lib>=2.0b1` from another arrives; pip, merging
+    both, would take the pre-release. The rounds reuse everything already fetched.
+    """
+    for _ in range(_MERGE_ROUNDS):
+        try:
+            deps = _root_dependencies(roots, provider)
+            return solve(provider, deps, reporter=reporter, max_steps=budget), provider
+        except SolverFailure as failure:
+            pre, pins = provider.merged_view()
+            options = provider.options
+            if options.pre or options.prerelease != "pip":
+                pre = set()  # a uv-style policy says exactly what it allows
+            new_pre, new_pins = pre - provider.merged_pre, pins - provider.merged_pins
+            if not new_pre and not new_pins:
+                raise _Failed(failure, provider) from None
+            previous = provider
+            provider = _derive(
+                provider,
+                merged_pre=provider.merged_pre | new_pre,
+                merged_pins=provider.merged_pins | new_pins,
+            )
+            previous.close()
+    deps = _root_dependencies(roots, provider)
+    try:
+        return solve(provider, deps, reporter=reporter, max_steps=budget), provider
+    except SolverFailure as failure:
+        raise _Failed(failure, provider) from None
+
+
+def _derive(provider: PackagingProvider, **changes: Any) -> PackagingProvider:
+    """A provider like ``provider`` with some policy changed, sharing what was fetched."""
+    fields: dict[str, Any] = {
+        "finder": provider.finder,
+        "preparer": provider.preparer,
+        "target": provider.target,
+        "installed": provider.installed,
+        "options": provider.options,
+        "requested": provider.requested,
+        "direct": provider.direct,
+        "constraints": provider.constraints,
+        "explicit_pre": provider.explicit_pre,
+        "merged_pre": provider.merged_pre,
+        "merged_pins": provider.merged_pins,
+    }
+    return PackagingProvider(**{**fields, **changes}, share=provider)
+
+
 def _try_solve(
     roots: Sequence[RequestedRequirement], provider: PackagingProvider, pre: bool
 ) -> Mapping[PackageKey, Version] | None:
     """Solve a changed request, reusing what was fetched; None when it fails too."""
     options = replace(provider.options, pre=provider.options.pre or pre)
-    what_if = PackagingProvider(
-        finder=provider.finder,
-        preparer=provider.preparer,
-        target=provider.target,
-        installed=provider.installed,
-        options=options,
-        requested=provider.requested,
-        direct=provider.direct,
-        constraints=provider.constraints,
-        explicit_pre=provider.explicit_pre,
-        share=provider,
-    )
+    what_if = _derive(provider, options=options)
     try:
         return solve(what_if, _root_dependencies(roots, what_if), max_steps=MAX_STEPS // 4)
     except (SolverFailure, SolverBudgetExceeded, DiagnosticError):
@@ -251,7 +317,8 @@ def _root_dependencies(
         for r in group:
             spec &= r.requirement.specifier
         extras = sorted({canonicalize_name(e) for r in group for e in r.requirement.extras})
-        label = str(spec) or "any version"
+        url = next((r.requirement.url for r in group if r.requirement.url), None)
+        label = f" @ {url}" if url else (str(spec) or "any version")
         predicate = provider.allows(name, spec)
         deps.append(Dependency(name, predicate, label))
         deps += [Dependency(f"{name}[{e}]", predicate, label) for e in extras]
