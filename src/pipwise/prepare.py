@@ -11,14 +11,17 @@ import threading
 import zipfile
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pipwise.dists import Candidate, Link
 from pipwise.errors import DiagnosticError
 from pipwise.net.http import Fetcher, check_bytes, check_file, redact_url, status_error, url_to_path
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata, RawMetadata
 
 __all__ = ["Preparer"]
 
@@ -38,7 +41,7 @@ class Preparer:
         self._wheels = cache_dir / "wheels-v1"
         self._metadata_dir = cache_dir / "metadata-v1"
         self._lock = threading.Lock()
-        self._metadata: dict[str, Future[tuple[RawMetadata, Metadata]]] = {}
+        self._metadata: dict[str, Future[RawMetadata]] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -55,14 +58,18 @@ class Preparer:
         """The core metadata of ``candidate``, read as cheaply as the source allows: the PEP 658
         ``.metadata`` file when the index offers one, the ``METADATA`` inside a local wheel,
         or else the downloaded wheel. Memoized per file URL (safe from any thread)."""
-        return self._read(candidate)[1]
+        from packaging.metadata import Metadata, RawMetadata
+
+        # A copy: Metadata consumes the raw fields it parses, and the memo keeps them.
+        return Metadata.from_raw(RawMetadata(**self.raw_metadata(candidate)), validate=False)
 
     def raw_metadata(self, candidate: Candidate) -> RawMetadata:
         """The same metadata in packaging's raw form (fields as written), for readers that
-        parse only what they need: most of a package's Requires-Dist lines are for extras."""
-        return self._read(candidate)[0]
+        parse only what they need: most of a package's Requires-Dist lines are for extras.
+        Resolving needs nothing more, so the email parser loads only on a cache miss."""
+        return self._read(candidate)
 
-    def _read(self, candidate: Candidate) -> tuple[RawMetadata, Metadata]:
+    def _read(self, candidate: Candidate) -> RawMetadata:
         with self._lock:
             future = self._metadata.get(candidate.link.url)
             owner = future is None
@@ -75,21 +82,22 @@ class Preparer:
                 future.set_exception(exc)
         return future.result()
 
-    def _read_metadata(self, candidate: Candidate) -> tuple[RawMetadata, Metadata]:
+    def _read_metadata(self, candidate: Candidate) -> RawMetadata:
         _require_wheel(candidate)
         entry = self._metadata_entry(candidate.link)
         if entry is not None:
             try:
-                raw = json.loads(entry.read_bytes())
+                raw: RawMetadata = json.loads(entry.read_bytes())
             except (OSError, ValueError):
                 pass  # absent or torn: read it from the source below
             else:
-                return raw, _checked(raw, candidate, candidate.link.url)
+                _check(raw, candidate, candidate.link.url)
+                return raw
         raw, url = self._fetch_raw(candidate)
-        metadata = _checked(raw, candidate, url)
+        _check(raw, candidate, url)
         if entry is not None:
             _write_atomically(entry, json.dumps(raw).encode())
-        return raw, metadata
+        return raw
 
     def _metadata_entry(self, link: Link) -> Path | None:
         """Where parsed metadata of ``link`` is kept: by content hash for a remote wheel (files
@@ -108,6 +116,8 @@ class Preparer:
 
     def _fetch_raw(self, candidate: Candidate) -> tuple[RawMetadata, str]:
         """The metadata as packaging's raw form, and the URL it was read from."""
+        from packaging.metadata import parse_email
+
         link = candidate.link
         if link.metadata_hashes is not None:
             url = f"{link.url}.metadata"
@@ -202,17 +212,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
         logger.debug("could not cache metadata at %s: %s", path, exc)
 
 
-def _checked(raw: RawMetadata, candidate: Candidate, url: str) -> Metadata:
-    """Core metadata from packaging's raw form, read leniently (as installers must), insisting
-    only that it names the project and version the candidate's file name promised."""
+def _check(raw: RawMetadata, candidate: Candidate, url: str) -> None:
+    """Metadata is read leniently (as installers must); it must only name the project and
+    version that the candidate's file name promised."""
     expected = f"{candidate.name} {candidate.version}"
+    name, version = raw.get("name"), raw.get("version")
+    if not name or not version:
+        missing = " and ".join(f for f, v in (("name", name), ("version", version)) if not v)
+        raise _invalid("invalid-metadata", url, f"metadata for {expected}: no {missing}")
     try:
-        # A copy: Metadata consumes the raw fields it parses, and callers keep reading raw.
-        metadata = Metadata.from_raw(RawMetadata(**raw), validate=False)
-        name, version = canonicalize_name(metadata.name), metadata.version
-    except InvalidMetadata as exc:
+        found = (canonicalize_name(name), Version(version))
+    except InvalidVersion as exc:
         raise _invalid("invalid-metadata", url, f"metadata for {expected}: {exc}") from exc
-    if (name, version) != (candidate.name, candidate.version):
-        found = f"{name} {version}"
-        raise _invalid("invalid-metadata", url, f"metadata for {expected} describes {found}")
-    return metadata
+    if found != (candidate.name, candidate.version):
+        raise _invalid(
+            "invalid-metadata", url, f"metadata for {expected} describes {found[0]} {found[1]}"
+        )

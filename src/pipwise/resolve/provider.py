@@ -10,9 +10,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from packaging.metadata import RawMetadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
@@ -29,6 +28,9 @@ from pipwise.index.finder import Finder, FindResult
 from pipwise.prepare import Preparer
 from pipwise.resolve.pubgrub import Dependency, Unavailable
 from pipwise.target import Target
+
+if TYPE_CHECKING:
+    from packaging.metadata import RawMetadata
 
 __all__ = [
     "PYTHON",
