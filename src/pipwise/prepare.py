@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import zipfile
 from concurrent.futures import Future
@@ -21,6 +20,8 @@ from pipwise.errors import DiagnosticError
 from pipwise.net.http import Fetcher, check_bytes, check_file, redact_url, status_error, url_to_path
 
 if TYPE_CHECKING:
+    from tempfile import TemporaryDirectory
+
     from packaging.metadata import Metadata, RawMetadata
 
 __all__ = ["Preparer"]
@@ -34,9 +35,11 @@ class Preparer:
 
     def __init__(self, fetcher: Fetcher, cache_dir: Path | None) -> None:
         self._fetcher = fetcher
-        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._scratch: TemporaryDirectory[str] | None = None
         if cache_dir is None:
-            self._scratch = tempfile.TemporaryDirectory(prefix="pipwise-")
+            from tempfile import TemporaryDirectory  # only without a cache
+
+            self._scratch = TemporaryDirectory(prefix="pipwise-")
             cache_dir = Path(self._scratch.name)
         self._wheels = cache_dir / "wheels-v1"
         self._metadata_dir = cache_dir / "metadata-v1"

@@ -324,3 +324,16 @@ def test_yanked_only_gets_a_checked_exact_pin(
     assert "yanky 2.0: yanked (broken build)" in result.stderr
     assert "fix: pipwise install --python" in result.stderr
     assert "yanky==2.0" in result.stderr
+
+
+def test_trusted_host_is_warned_about_with_its_origin(
+    pipwise: Pipwise, index: IndexServer, venv: Path
+) -> None:
+    result = pipwise(
+        "install", "--python", str(venv), "-i", index.index_url, "lib", PIP_TRUSTED_HOST="h.test"
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: TLS certificates are not verified for h.test (trusted-host, from "
+        "PIP_TRUSTED_HOST)" in result.stderr
+    )

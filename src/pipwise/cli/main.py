@@ -80,7 +80,7 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
         "--trusted-host",
         action="append",
         metavar="HOST",
-        help="skip TLS verification for HOST (warned about on every run)",
+        help="skip TLS verification for HOST (a warning says so on every run)",
     )
     group.add_argument("--proxy", metavar="URL", help="proxy for all requests")
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="network timeout")
@@ -182,9 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="pip",
         metavar="POLICY",
         help="which pre-releases may be chosen (uv's policies): disallow; allow; if-necessary "
-        "(only when no final release fits); explicit (only for requirements that name a "
-        "pre-release); if-necessary-or-explicit. Default: pip's rule (--pre, a specifier "
-        "naming a pre-release, or nothing else fits)",
+        "(stable versions first, a pre-release only when every stable one is ruled out); "
+        "explicit (only for packages you requested with a specifier naming a pre-release, "
+        "stable versions still first); if-necessary-or-explicit (as current uv: the same as "
+        "if-necessary). Default: pip's rule (--pre, a specifier naming a pre-release, or "
+        "nothing else fits)",
     )
     install.add_argument("--no-deps", action="store_true", help="do not install dependencies")
     install.add_argument(

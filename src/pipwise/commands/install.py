@@ -190,6 +190,13 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
     parsed = collect_requirements(options)
     target = session.target(options.python, system=options.system)
     ui.status(f"Using {target.describe()}")
+    if session.settings.trusted_hosts:
+        origin = session.settings.origins.get("trusted_hosts", "--trusted-host")
+        ui.warn(
+            "TLS certificates are not verified for "
+            + ", ".join(session.settings.trusted_hosts)
+            + f" (trusted-host, from {origin})"
+        )
     if not options.dry_run:
         refuse_externally_managed(target, options, "install")
     elif target.externally_managed is not None and not options.break_system_packages:

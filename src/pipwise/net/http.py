@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import http
 import os
-import tempfile
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -286,6 +285,8 @@ class HttpFetcher:
         expected = hashes or {}
         digests = _Digests(expected)
         dest.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only downloads need it; it costs a few ms at start-up
+
         fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         part = Path(name)
         try:
