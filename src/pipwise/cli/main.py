@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pipwise import __version__
 from pipwise.errors import EXIT_USAGE, DiagnosticError
@@ -25,9 +26,8 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
-def _target_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("target environment")
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("target environment")
     group.add_argument(
         "--python",
         metavar="PATH|VERSION",
@@ -39,14 +39,11 @@ def _target_options() -> argparse.ArgumentParser:
         action="store_true",
         help="allow acting on the first python3 on PATH when no environment is found",
     )
-    return parent
 
 
-def _output_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("-v", "--verbose", action="count", default=0, help="say more")
-    parent.add_argument("-q", "--quiet", action="count", default=0, help="say less")
-    return parent
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="say more")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="say less")
 
 
 def _index_options(parser: argparse.ArgumentParser) -> None:
@@ -110,32 +107,11 @@ def _format_option(parser: argparse.ArgumentParser, choices: Sequence[str]) -> N
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line interface."""
-    parser = argparse.ArgumentParser(
-        prog="pipwise", description=_DESCRIPTION, formatter_class=_Formatter
-    )
-    parser.add_argument("--version", action="version", version=f"pipwise {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    target, output = _target_options(), _output_options()
-
-    install = commands.add_parser(
-        "install",
-        parents=[target, output],
-        formatter_class=_Formatter,
-        help="install packages and their dependencies",
-        description="Resolve the requirements against the target interpreter and install "
-        "what is missing.",
-        epilog="examples:\n"
-        "  pipwise install requests\n"
-        "  pipwise install 'rich[jupyter]>=13' -r requirements.txt\n"
-        "  pipwise install --python 3.12 --index-url file:///srv/simple numpy\n"
-        "  pipwise install ./dist/app-1.0-py3-none-any.whl\n"
-        "  pipwise install --dry-run --report - -I 'django>=5'   # resolve only, as JSON\n"
-        "  pipwise install -U --upgrade-strategy eager flask",
-    )
-    install.add_argument("requirements", nargs="*", metavar="REQUIREMENT", help="what to install")
-    install.add_argument(
+def _install_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_options(parser)
+    _output_options(parser)
+    parser.add_argument("requirements", nargs="*", metavar="REQUIREMENT", help="what to install")
+    parser.add_argument(
         "-r",
         "--requirement",
         dest="requirement_files",
@@ -144,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="install from a requirements file (repeatable)",
     )
-    install.add_argument(
+    parser.add_argument(
         "-c",
         "--constraint",
         dest="constraint_files",
@@ -153,23 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="limit versions with a constraints file (repeatable)",
     )
-    install.add_argument(
+    parser.add_argument(
         "-U", "--upgrade", action="store_true", help="upgrade named packages to the newest"
     )
-    install.add_argument(
+    parser.add_argument(
         "--upgrade-strategy",
         choices=["only-if-needed", "eager"],
         default="only-if-needed",
         help="with -U: only-if-needed (default) upgrades dependencies only when the upgraded "
         "packages need it; eager upgrades every dependency to the newest",
     )
-    install.add_argument(
+    parser.add_argument(
         "--pre",
         action="store_true",
         default=None,
         help="allow pre-release versions (the same as --prerelease allow)",
     )
-    install.add_argument(
+    parser.add_argument(
         "--prerelease",
         choices=[
             "pip",
@@ -188,124 +164,186 @@ def build_parser() -> argparse.ArgumentParser:
         "if-necessary). Default: pip's rule (--pre, a specifier naming a pre-release, or "
         "nothing else fits)",
     )
-    install.add_argument("--no-deps", action="store_true", help="do not install dependencies")
-    install.add_argument(
+    parser.add_argument("--no-deps", action="store_true", help="do not install dependencies")
+    parser.add_argument(
         "--force-reinstall", action="store_true", help="reinstall even if already present"
     )
-    install.add_argument(
+    parser.add_argument(
         "-I",
         "--ignore-installed",
         action="store_true",
         help="resolve as if nothing were installed, and reinstall every package resolved "
         "(old versions are replaced, not overwritten)",
     )
-    install.add_argument(
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="resolve and print what would change, without downloading wheels or changing "
         "anything; with --ignore-installed, resolves the requirements alone",
     )
-    install.add_argument(
+    parser.add_argument(
         "--report",
         metavar="FILE",
         help="write pip's JSON installation report (version 1) of what is installed to FILE; "
         "'-' writes it to stdout and everything else to stderr. pip_version holds pipwise's "
         "version",
     )
-    install.add_argument(
+    parser.add_argument(
         "--resolution-budget",
         type=_positive_int,
         metavar="N",
         help="give up after N solver steps (decisions and backtracks) with a diagnosis of "
         "what kept conflicting (default: the resolver's budget, 20000)",
     )
-    install.add_argument(
+    parser.add_argument(
         "--allow-breaking",
         action="store_true",
         help="install even when that breaks requirements of installed packages "
         "(each is warned about); by default such an install stops before changing anything",
     )
-    install.add_argument(
+    parser.add_argument(
         "--break-system-packages",
         action="store_true",
         help="install into an externally managed (PEP 668) interpreter anyway",
     )
-    _index_options(install)
-    _format_option(install, ["text", "json"])
+    _index_options(parser)
+    _format_option(parser, ["text", "json"])
 
-    uninstall = commands.add_parser(
-        "uninstall",
-        parents=[target, output],
-        formatter_class=_Formatter,
-        help="remove installed packages",
-        description="Remove exactly the files each package's RECORD lists.",
-        epilog="examples:\n"
-        "  pipwise uninstall -y requests\n"
-        "  pipwise uninstall -r requirements.txt",
-    )
-    uninstall.add_argument("names", nargs="*", metavar="NAME")
-    uninstall.add_argument(
+
+def _uninstall_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_options(parser)
+    _output_options(parser)
+    parser.add_argument("names", nargs="*", metavar="NAME")
+    parser.add_argument(
         "-r", "--requirement", dest="requirement_files", action="append", default=[]
     )
-    uninstall.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-    uninstall.add_argument(
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
         "--break-system-packages",
         action="store_true",
         help="act on an externally managed (PEP 668) interpreter anyway",
     )
-    _format_option(uninstall, ["text", "json"])
+    _format_option(parser, ["text", "json"])
 
-    listing = commands.add_parser(
-        "list",
-        parents=[target, output],
-        formatter_class=_Formatter,
-        help="list installed packages",
-        epilog="examples:\n  pipwise list\n  pipwise list --format json",
-    )
-    _format_option(listing, ["columns", "freeze", "json"])
 
-    freeze = commands.add_parser(
-        "freeze",
-        parents=[target, output],
-        formatter_class=_Formatter,
-        help="print installed packages in requirements format",
-        epilog="examples:\n  pipwise freeze > requirements.txt",
-    )
-    freeze.add_argument(
+def _list_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_options(parser)
+    _output_options(parser)
+    _format_option(parser, ["columns", "freeze", "json"])
+
+
+def _freeze_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_options(parser)
+    _output_options(parser)
+    parser.add_argument(
         "--all", action="store_true", help="include pip, setuptools, wheel and distribute"
     )
 
-    show = commands.add_parser(
-        "show",
-        parents=[target, output],
-        formatter_class=_Formatter,
-        help="show details of installed packages",
-        epilog="examples:\n  pipwise show requests\n  pipwise show -f rich",
-    )
-    show.add_argument("names", nargs="+", metavar="NAME")
-    show.add_argument("-f", "--files", action="store_true", help="list the installed files")
-    _format_option(show, ["text", "json"])
 
-    venv = commands.add_parser(
-        "venv",
-        parents=[output],
-        formatter_class=_Formatter,
-        help="create a virtual environment",
-        description="Create a virtual environment (without pip unless --seed, which is fast).",
-        epilog="examples:\n  pipwise venv\n  pipwise venv /tmp/env --python 3.12 --seed",
-    )
-    venv.add_argument("path", nargs="?", default=".venv", help="where (default: .venv)")
-    venv.add_argument(
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_options(parser)
+    _output_options(parser)
+    parser.add_argument("names", nargs="+", metavar="NAME")
+    parser.add_argument("-f", "--files", action="store_true", help="list the installed files")
+    _format_option(parser, ["text", "json"])
+
+
+def _venv_arguments(parser: argparse.ArgumentParser) -> None:
+    _output_options(parser)
+    parser.add_argument("path", nargs="?", default=".venv", help="where (default: .venv)")
+    parser.add_argument(
         "--python", metavar="PATH|VERSION", help="base interpreter (default: pipwise's own)"
     )
-    venv.add_argument("--seed", action="store_true", help="install pip into the environment")
-    venv.add_argument(
+    parser.add_argument("--seed", action="store_true", help="install pip into the environment")
+    parser.add_argument(
         "--system-site-packages",
         action="store_true",
         help="give the environment access to the base interpreter's packages",
     )
-    venv.add_argument("--prompt", help="prompt prefix shown when the environment is active")
-    venv.add_argument("--clear", action="store_true", help="replace an existing environment")
+    parser.add_argument("--prompt", help="prompt prefix shown when the environment is active")
+    parser.add_argument("--clear", action="store_true", help="replace an existing environment")
+
+
+#: name, add_parser keywords (help, description, epilog), and the function adding its options.
+_COMMANDS: list[tuple[str, dict[str, Any], Callable[[argparse.ArgumentParser], None]]] = [
+    (
+        "install",
+        dict(
+            help="install packages and their dependencies",
+            description="Resolve the requirements against the target interpreter and install "
+            "what is missing.",
+            epilog="examples:\n"
+            "  pipwise install requests\n"
+            "  pipwise install 'rich[jupyter]>=13' -r requirements.txt\n"
+            "  pipwise install --python 3.12 --index-url file:///srv/simple numpy\n"
+            "  pipwise install ./dist/app-1.0-py3-none-any.whl\n"
+            "  pipwise install --dry-run --report - -I 'django>=5'   # resolve only, as JSON\n"
+            "  pipwise install -U --upgrade-strategy eager flask",
+        ),
+        _install_arguments,
+    ),
+    (
+        "uninstall",
+        dict(
+            help="remove installed packages",
+            description="Remove exactly the files each package's RECORD lists.",
+            epilog="examples:\n"
+            "  pipwise uninstall -y requests\n"
+            "  pipwise uninstall -r requirements.txt",
+        ),
+        _uninstall_arguments,
+    ),
+    (
+        "list",
+        dict(
+            help="list installed packages",
+            epilog="examples:\n  pipwise list\n  pipwise list --format json",
+        ),
+        _list_arguments,
+    ),
+    (
+        "freeze",
+        dict(
+            help="print installed packages in requirements format",
+            epilog="examples:\n  pipwise freeze > requirements.txt",
+        ),
+        _freeze_arguments,
+    ),
+    (
+        "show",
+        dict(
+            help="show details of installed packages",
+            epilog="examples:\n  pipwise show requests\n  pipwise show -f rich",
+        ),
+        _show_arguments,
+    ),
+    (
+        "venv",
+        dict(
+            help="create a virtual environment",
+            description="Create a virtual environment (without pip unless --seed, which is fast).",
+            epilog="examples:\n  pipwise venv\n  pipwise venv /tmp/env --python 3.12 --seed",
+        ),
+        _venv_arguments,
+    ),
+]
+
+
+_COMMAND_NAMES = frozenset(name for name, _, _ in _COMMANDS)
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The command-line interface; with ``selected``, only that command's options are added
+    (the others are listed by name), which keeps start-up short."""
+    parser = argparse.ArgumentParser(
+        prog="pipwise", description=_DESCRIPTION, formatter_class=_Formatter
+    )
+    parser.add_argument("--version", action="version", version=f"pipwise {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, settings, add_arguments in _COMMANDS:
+        command = commands.add_parser(name, formatter_class=_Formatter, **settings)
+        if selected in (None, name):
+            add_arguments(command)
     return parser
 
 
@@ -348,8 +386,11 @@ def _cli_settings(options: argparse.Namespace) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
-    options = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # The command is the first word that is not an option (top-level options take no value).
+    selected = next((a for a in arguments if not a.startswith("-")), None)
+    parser = build_parser(selected if selected in _COMMAND_NAMES else None)
+    options = parser.parse_args(arguments)
     if options.command is None:
         parser.print_help()
         return EXIT_USAGE
