@@ -24,12 +24,6 @@ WHEEL = "demo-1.0-py3-none-any.whl"
 
 
 @pytest.fixture
-def fetcher() -> Iterator[HttpFetcher]:
-    with HttpFetcher(timeout=5, retries=0) as fetcher:
-        yield fetcher
-
-
-@pytest.fixture
 def files(tmp_path: Path) -> Path:
     build_wheel(WheelSpec("demo", "1.0", requires=["idna>=3"], requires_python=">=3.8"), tmp_path)
     build_sdist("demo", "1.0", tmp_path)

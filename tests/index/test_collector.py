@@ -26,12 +26,6 @@ PAGE = "https://u:secret@example.org/simple/demo/"
 
 
 @pytest.fixture
-def fetcher() -> Iterator[HttpFetcher]:
-    with HttpFetcher(timeout=5, retries=0) as fetcher:
-        yield fetcher
-
-
-@pytest.fixture
 def dists(tmp_path: Path) -> Path:
     files = tmp_path / "files"
     build_wheel(WheelSpec("demo", "1.0"), files)

@@ -24,12 +24,6 @@ TAGS = (
 )
 
 
-@pytest.fixture
-def fetcher() -> Iterator[HttpFetcher]:
-    with HttpFetcher(timeout=5, retries=0) as fetcher:
-        yield fetcher
-
-
 def make_finder(
     fetcher: HttpFetcher,
     index_urls: Sequence[str],

@@ -10,13 +10,14 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import pytest
 import trustme
 
 from pipwise.errors import DiagnosticError
 from pipwise.net.http import HttpFetcher, Response, check_bytes, redact_url
+from tests.support.background import ServesInBackground
 from tests.support.index_server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel, sha256_of
 
@@ -44,7 +45,7 @@ class _QuietServer(ThreadingHTTPServer):
         """Clients that abort TLS handshakes on purpose are not test failures."""
 
 
-class EchoServer:
+class EchoServer(ServesInBackground):
     """Answers every GET with its request line path and headers as JSON; HTTPS if given TLS."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
@@ -56,15 +57,6 @@ class EchoServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
 
 
 def echo(response: Response) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Self, TypedDict
+from typing import Any, TypedDict
 from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import (
@@ -20,6 +20,8 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
+
+from tests.support.background import ServesInBackground
 
 __all__ = ["Annotation", "IndexServer", "wheel_metadata", "write_simple_index"]
 
@@ -242,7 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"no such file\n")
 
 
-class IndexServer:
+class IndexServer(ServesInBackground):
     """A simple index on 127.0.0.1 serving the wheels and sdists in ``directory``.
 
     ``/simple/<name>/`` answers HTML or PEP 691 JSON by the Accept header; ``/json/simple/``
@@ -292,12 +294,3 @@ class IndexServer:
         with self._lock:
             pending = self._failures.get(path)
             return pending.pop(0) if pending else None
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
