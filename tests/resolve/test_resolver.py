@@ -17,7 +17,6 @@ from pipwise.net.http import HttpFetcher
 from pipwise.prepare import Preparer
 from pipwise.resolve.pubgrub import SolverFailure, solve
 from pipwise.resolve.resolver import (
-    MAX_STEPS,
     InstalledPreference,
     ResolveOptions,
     _ProgressReporter,
@@ -95,7 +94,6 @@ def test_budget_exhaustion_is_a_diagnosis_naming_the_busiest_packages(
     assert error.cause.startswith("gave up after ")
     assert any("most conflicts" in line for line in error.evidence)
     assert "--resolution-budget" in (error.note or "")
-    assert MAX_STEPS > 3
 
 
 def test_installed_version_is_kept_unless_upgrading(
