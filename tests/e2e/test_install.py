@@ -241,15 +241,26 @@ def test_json_errors(pipwise: Pipwise, index: IndexServer, venv: Path) -> None:
     assert error["fix"] == "pipwise install 'a==1'"
 
 
-def test_externally_managed_interpreter_is_refused(pipwise: Pipwise, index: IndexServer) -> None:
+def test_externally_managed_interpreter_is_refused(
+    pipwise: Pipwise, index: IndexServer, tmp_path: Path
+) -> None:
     system = Path("/usr/bin/python3")
     if not system.exists() or not list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED")):
         pytest.skip("no externally managed system Python on this machine")
-    result = pipwise("install", "--python", str(system), "-i", index.index_url, "lib")
+    result = pipwise("install", "--python", str(system), "-i", index.index_url, "lib", cwd=tmp_path)
     assert result.returncode == 2
     assert "error[externally-managed-environment]" in result.stderr
-    assert "pipwise venv" in result.stderr
+    venv = tmp_path / ".venv"
+    # The fix repeats the request in a new environment here, ready to paste.
+    assert (
+        f"fix: pipwise venv {venv} --python {system} && pipwise install --python {venv} lib"
+        in result.stderr
+    )
     assert "--break-system-packages" in result.stderr
+    removal = pipwise("uninstall", "--python", str(system), "-y", "lib", cwd=tmp_path)
+    assert removal.returncode == 2
+    assert "will not uninstall packages from it" in removal.stderr
+    assert "fix:" not in removal.stderr  # a venv is no way to remove a system package
 
 
 MACHINE_INDEX = Path("/opt/pypi/simple")

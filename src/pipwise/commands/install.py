@@ -24,6 +24,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from pipwise.commands._environment import refuse_externally_managed
 from pipwise.dists import Pin, Resolution
 from pipwise.errors import EXIT_OK, DiagnosticError
 from pipwise.formats.requirements import (
@@ -38,33 +39,12 @@ from pipwise.install.plan import InstallPlan, plan_install
 from pipwise.net.http import url_to_path
 from pipwise.resolve.resolver import MAX_STEPS, InstalledPreference, ResolveOptions, resolve
 from pipwise.session import Session
-from pipwise.target import Target
 from pipwise.ui import UI
 
 if TYPE_CHECKING:
     from pipwise.install.report import InstallationReport
 
-__all__ = ["collect_requirements", "refuse_externally_managed", "run"]
-
-
-def refuse_externally_managed(target: Target, options: argparse.Namespace, verb: str) -> None:
-    """PEP 668: never change a distro-managed interpreter unless explicitly told to."""
-    if target.externally_managed is None or options.break_system_packages:
-        return
-    here = Path.cwd() / ".venv"
-    raise DiagnosticError(
-        "externally-managed-environment",
-        "environment",
-        f"{target.executable} is managed by the operating system (PEP 668); pipwise will not "
-        f"{verb} packages into it",
-        evidence=tuple(
-            line for line in target.externally_managed.strip().splitlines() if line.strip()
-        ),
-        fix=f"pipwise venv {shlex.quote(str(here))} --python {shlex.quote(target.executable)} "
-        f"&& pipwise {verb} --python {shlex.quote(str(here))} ...",
-        note="to change the system interpreter anyway (risking the OS's own tools), "
-        "add --break-system-packages",
-    )
+__all__ = ["collect_requirements", "run"]
 
 
 _PEP508_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
@@ -153,6 +133,16 @@ def collect_requirements(options: argparse.Namespace) -> ParsedRequirements:
     return parsed
 
 
+def _requirement_words(options: argparse.Namespace) -> list[str]:
+    """The request as the user typed it, for a fix that repeats it elsewhere."""
+    words = list(options.requirements)
+    for file in options.requirement_files:
+        words += ["-r", file]
+    for file in options.constraint_files:
+        words += ["-c", file]
+    return words
+
+
 def _index_urls(session: Session, parsed: ParsedRequirements) -> list[str]:
     settings = session.settings
     if settings.no_index or parsed.no_index:
@@ -198,7 +188,12 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
             + f" (trusted-host, from {origin})"
         )
     if not options.dry_run:
-        refuse_externally_managed(target, options, "install")
+        refuse_externally_managed(
+            target,
+            allowed=options.break_system_packages,
+            cwd=session.cwd,
+            install_args=_requirement_words(options),
+        )
     elif target.externally_managed is not None and not options.break_system_packages:
         ui.warn(
             f"{target.executable} is externally managed (PEP 668): without --dry-run this "

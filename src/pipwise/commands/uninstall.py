@@ -8,7 +8,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pipwise.commands.install import refuse_externally_managed
+from pipwise.commands._environment import refuse_externally_managed
 from pipwise.errors import EXIT_OK, DiagnosticError
 from pipwise.formats.requirements import parse_file, parse_requirement
 from pipwise.install.installed import installed_distributions
@@ -31,7 +31,9 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
         )
     target = session.target(options.python, system=options.system)
     ui.status(f"Using {target.describe()}")
-    refuse_externally_managed(target, options, "uninstall")
+    refuse_externally_managed(
+        target, allowed=options.break_system_packages, cwd=session.cwd, install_args=None
+    )
     # Only the install scheme is ours to change; a distro's dist-packages is not.
     dists = installed_distributions([target.scheme.purelib, target.scheme.platlib])
     by_name = {canonicalize_name(d.name): d for d in dists}

@@ -466,8 +466,8 @@ class PackagingProvider:
                 f"a dependency asks for {name} from a URL ({requirement.url})",
                 evidence=(str(requirement),),
                 note="URL dependencies of packages are only honoured when you name the same URL "
-                "yourself",
-                fix=f"pipwise install '{name} @ {requirement.url}' ...",
+                f"yourself: add '{name} @ {requirement.url}' to the requirements you install",
+                fix=None,
             )
         label = str(spec) or "any version"
         predicate = self.allows(name, spec)
