@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.tags import Tag
 
-__all__ = ["Scheme", "Target"]
+__all__ = ["MarkerError", "Scheme", "Target"]
+
+
+class MarkerError(ValueError):
+    """A marker that cannot be evaluated for the target (e.g. ``python_version ~= "3"``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,19 @@ class Target:
         """Where installed distributions are looked for: the scheme first, then sys.path."""
         dirs = dict.fromkeys([self.scheme.purelib, self.scheme.platlib, *self.sys_path])
         return tuple(dirs)
+
+    def marker_applies(self, marker: Marker | None, extra: str = "") -> bool:
+        """Whether ``marker`` holds for this interpreter (with ``extra`` as the active extra).
+
+        Raises `MarkerError` for a marker packaging cannot evaluate, so callers can say which
+        requirement it came from instead of failing with a traceback.
+        """
+        if marker is None:
+            return True
+        try:
+            return marker.evaluate({**self.markers, "extra": extra})
+        except (UndefinedComparison, UndefinedEnvironmentName) as exc:
+            raise MarkerError(f"marker {str(marker)!r} cannot be evaluated: {exc}") from exc
 
     @property
     def python_version(self) -> str:
