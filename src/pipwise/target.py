@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.tags import Tag
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
 
 __all__ = ["MarkerError", "Scheme", "Target"]
 
@@ -85,6 +88,9 @@ class Target:
         """
         if marker is None:
             return True
+        # Imported here: the marker parser costs ~20 ms, and `pipwise list` never needs it.
+        from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+
         try:
             return marker.evaluate({**self.markers, "extra": extra})
         except (UndefinedComparison, UndefinedEnvironmentName) as exc:
