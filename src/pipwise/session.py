@@ -33,7 +33,6 @@ class Session:
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.cwd = cwd or Path.cwd()
         self._cli_settings = dict(cli_settings or {})
-        self._finders: list[Finder] = []
 
     def __enter__(self) -> Session:
         return self
@@ -43,8 +42,6 @@ class Session:
 
     def close(self) -> None:
         """Release pooled connections, background fetches and scratch directories."""
-        for finder in self._finders:
-            finder.close()
         if "preparer" in self.__dict__:
             self.preparer.close()
         if "fetcher" in self.__dict__:
@@ -100,7 +97,7 @@ class Session:
         from pipwise.index.finder import Finder
 
         s = self.settings
-        finder = Finder(
+        return Finder(
             self.fetcher,
             index_urls=list(s.index_urls if index_urls is None else index_urls),
             find_links=[*s.find_links, *find_links],
@@ -109,8 +106,6 @@ class Session:
             python_version=Version(".".join(map(str, target.version))),
             index_strategy=s.index_strategy,
         )
-        self._finders.append(finder)
-        return finder
 
     @cached_property
     def preparer(self) -> Preparer:

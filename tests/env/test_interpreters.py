@@ -111,12 +111,14 @@ def test_a_corrupt_cache_entry_is_ignored_and_replaced(tmp_path: Path) -> None:
     assert json.loads(entry.read_text(encoding="utf-8"))["version_info"][:2] == [3, 12]
 
 
-def test_the_default_cache_dir_comes_from_the_environment(
+def test_without_a_cache_dir_nothing_is_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PIPWISE_CACHE_DIR", str(tmp_path))
-    inspect_interpreter(pyenv_python("3.12"))
-    assert only_entry(tmp_path).is_file()
+    monkeypatch.setenv("PIPWISE_CACHE_DIR", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    target = inspect_interpreter(pyenv_python("3.12"), cache_dir=None)  # --no-cache-dir
+    assert target.version[:2] == (3, 12)
+    assert list(tmp_path.rglob("*.json")) == []
 
 
 @pytest.mark.parametrize("version", ["2.7", "3.6", "3.7"])

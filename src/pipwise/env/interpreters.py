@@ -29,7 +29,6 @@ from pipwise.target import Scheme, Target
 
 __all__ = [
     "PROBE_PATH",
-    "default_cache_dir",
     "discover_interpreters",
     "find_interpreter",
     "inspect_interpreter",
@@ -97,16 +96,6 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``$PIPWISE_CACHE_DIR``, else the platform's user cache directory for pipwise."""
-    environ = os.environ if environ is None else environ
-    if configured := environ.get("PIPWISE_CACHE_DIR"):
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("pipwise"))
-
-
 # -- inspecting one interpreter ------------------------------------------------------------
 
 
@@ -115,22 +104,25 @@ def inspect_interpreter(
 ) -> Target:
     """Describe the interpreter at ``executable`` as a `Target`, probing it at most once.
 
-    The probe's answer is cached under ``cache_dir/interpreter-v1/``, keyed by the
-    interpreter file and its ``pyvenv.cfg``, so a rebuilt interpreter or venv is re-probed.
+    With a ``cache_dir`` the probe's answer is kept under ``cache_dir/interpreter-v1/``,
+    keyed by the interpreter file and its ``pyvenv.cfg``, so a rebuilt interpreter or venv is
+    re-probed; without one (``--no-cache-dir``) nothing is written.
     """
     path = Path(executable).absolute()
     _check_executable(path)
-    entry = (cache_dir or default_cache_dir()) / "interpreter-v1" / f"{_cache_key(path)}.json"
-    try:
-        return _target(path, json.loads(entry.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        logger.debug("ignoring unreadable interpreter cache entry %s: %s", entry, exc)
+    entry = None
+    if cache_dir is not None:
+        entry = cache_dir / "interpreter-v1" / f"{_cache_key(path)}.json"
+        try:
+            return _target(path, json.loads(entry.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            logger.debug("ignoring unreadable interpreter cache entry %s: %s", entry, exc)
     facts = _run_probe(path)
     target = _target(path, facts)
     # A wrapper such as a pyenv shim decides at each run which Python it starts: never cache it.
-    if os.path.realpath(path) == os.path.realpath(facts["executable"]):
+    if entry is not None and os.path.realpath(path) == os.path.realpath(facts["executable"]):
         _write_atomic(entry, json.dumps(facts))
     return target
 
