@@ -253,8 +253,8 @@ def test_externally_managed_interpreter_is_refused(
     venv = tmp_path / ".venv"
     # The fix repeats the request in a new environment here, ready to paste.
     assert (
-        f"fix: pipwise venv {venv} --python {system} && pipwise install --python {venv} lib"
-        in result.stderr
+        f"fix: pipwise venv {venv} --python {system} && pipwise install --python {venv} "
+        f"--index-url {index.index_url} lib\n" in result.stderr
     )
     assert "--break-system-packages" in result.stderr
     removal = pipwise("uninstall", "--python", str(system), "-y", "lib", cwd=tmp_path)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
@@ -118,7 +118,13 @@ def collect_requirements(options: argparse.Namespace) -> ParsedRequirements:
     """Everything requested: command-line requirements, then ``-r`` and ``-c`` files."""
     parsed = ParsedRequirements()
     for text in options.requirements:
-        parsed.requirements.append(_path_requirement(text) or parse_requirement(text))
+        try:
+            parsed.requirements.append(_path_requirement(text) or parse_requirement(text))
+        except DiagnosticError as error:
+            corrected = error.details.get("corrected")
+            if isinstance(corrected, str):  # the fix repeats the whole command, corrected
+                error.fix = _command_line(options, replace={text: corrected})
+            raise
     for file in options.requirement_files:
         parsed.merge(parse_file(Path(file)))
     for file in options.constraint_files:
@@ -131,16 +137,6 @@ def collect_requirements(options: argparse.Namespace) -> ParsedRequirements:
             fix="pipwise install NAME  (or: pipwise install -r requirements.txt)",
         )
     return parsed
-
-
-def _requirement_words(options: argparse.Namespace) -> list[str]:
-    """The request as the user typed it, for a fix that repeats it elsewhere."""
-    words = list(options.requirements)
-    for file in options.requirement_files:
-        words += ["-r", file]
-    for file in options.constraint_files:
-        words += ["-c", file]
-    return words
 
 
 def _index_urls(session: Session, parsed: ParsedRequirements) -> list[str]:
@@ -192,7 +188,7 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
             target,
             allowed=options.break_system_packages,
             cwd=session.cwd,
-            install_args=_requirement_words(options),
+            install_args=_command_words(options, python=None),
         )
     elif target.externally_managed is not None and not options.break_system_packages:
         ui.warn(
@@ -350,7 +346,7 @@ def _would_break(
     wanted = [f"{label}{spec}" for label, spec in added.values()]
     shown = " ".join(shlex.quote(w) for w in wanted)
     if fixed:
-        fix: str | None = _command_line(options, wanted)
+        fix: str | None = _command_line(options, added=wanted)
         note = (
             f"nothing was changed; with {shown} added, the request resolves and keeps "
             f"{', '.join(names)} working. To install anyway, add --allow-breaking"
@@ -389,12 +385,24 @@ def _added_requirement(name: str, spec: SpecifierSet) -> RequestedRequirement:
     return RequestedRequirement(Requirement(f"{name}{spec}"), "the command line")
 
 
-def _command_line(options: argparse.Namespace, added: Sequence[str]) -> str:
-    """The ``pipwise install`` command as given, plus ``added``: the options that decide what
-    is resolved and whether it is installed (not how the outcome is shown)."""
-    words = ["pipwise", "install"]
+_KEEP = object()
+
+
+def _command_words(
+    options: argparse.Namespace,
+    *,
+    python: object = _KEEP,
+    replace: Mapping[str, str] | None = None,
+    added: Sequence[str] = (),
+    flags: Sequence[str] = (),
+) -> list[str]:
+    """The words after ``pipwise install`` as given: every option that decides what is
+    resolved and whether it is installed (not how the outcome is shown), with ``--python``
+    overridden (None drops it, with ``--system``), requirements typed on the command line
+    replaced by ``replace``, ``added`` requirements and extra ``flags``."""
+    target = options.python if python is _KEEP else python
     valued = [
-        ("--python", options.python),
+        ("--python", target),
         ("--index-url", options.index_url),
         *(("--extra-index-url", url) for url in options.extra_index_url or ()),
         *(("--find-links", url) for url in options.find_links or ()),
@@ -405,19 +413,20 @@ def _command_line(options: argparse.Namespace, added: Sequence[str]) -> str:
         ("--proxy", options.proxy),
         ("--resolution-budget", options.resolution_budget),
     ]
-    words += [word for flag, value in valued if value for word in (flag, str(value))]
+    words = [word for flag, value in valued if value for word in (flag, str(value))]
     switches = {
-        "--system": options.system,
+        "--system": options.system and python is _KEEP,
         "--break-system-packages": options.break_system_packages,
         "--no-index": options.no_index,
         "--upgrade": options.upgrade,
-        "--pre": options.pre,
+        "--pre": options.pre or "--pre" in flags,
         "--no-deps": options.no_deps,
         "--force-reinstall": options.force_reinstall,
         "--ignore-installed": options.ignore_installed,
         "--dry-run": options.dry_run,
     }
     words += [flag for flag, on in switches.items() if on]
+    words += [flag for flag in flags if flag not in switches]
     if options.upgrade_strategy != "only-if-needed":
         words += ["--upgrade-strategy", options.upgrade_strategy]
     if options.prerelease != "pip":
@@ -426,7 +435,14 @@ def _command_line(options: argparse.Namespace, added: Sequence[str]) -> str:
         words += ["-r", file]
     for file in options.constraint_files:
         words += ["-c", file]
-    words += [*options.requirements, *added]
+    replace = replace or {}
+    words += [replace.get(text, text) for text in options.requirements]
+    return [*words, *added]
+
+
+def _command_line(options: argparse.Namespace, **changes: Any) -> str:
+    """`_command_words` as one pasteable ``pipwise install`` command."""
+    words = ["pipwise", "install", *_command_words(options, **changes)]
     return " ".join(shlex.quote(word) for word in words)
 
 
