@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from packaging.requirements import Requirement
-from packaging.utils import NormalizedName
-from packaging.version import Version
+if TYPE_CHECKING:  # annotations only: importing pipwise.dists loads nothing of packaging
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
 
 __all__ = ["Candidate", "DirectUrl", "Link", "Pin", "Rejection", "Resolution"]
 
@@ -33,10 +33,6 @@ class Link:
     #: PEP 700 upload time, ISO 8601, when the index gives it.
     upload_time: str | None = None
     size: int | None = None
-
-    @property
-    def is_wheel(self) -> bool:
-        return self.filename.endswith(".whl")
 
     @property
     def is_file_url(self) -> bool:
@@ -85,8 +81,6 @@ class Pin:
     candidate: Candidate
     #: Extras the resolution activated for this package.
     extras: frozenset[str] = frozenset()
-    #: The package's own requirements (after markers), for reporting and `check`.
-    requires: tuple[Requirement, ...] = ()
     #: Whether the user named this package (writes REQUESTED on install).
     requested: bool = False
     direct_url: DirectUrl | None = None

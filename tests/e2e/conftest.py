@@ -13,22 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.index_server import Annotation, IndexServer
+from tests.support.pythons import make_venv, require_python, venv_scheme
 from tests.support.wheels import WheelSpec, build_sdist, build_wheel
 
-PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-
-
-def pyenv_python(minor: str) -> Path | None:
-    """The pyenv interpreter for ``3.X``, if installed."""
-    found = sorted(PYENV_VERSIONS.glob(f"{minor}.*/bin/python{minor}"))
-    return found[-1] if found else None
-
-
-def require_python(minor: str) -> Path:
-    python = pyenv_python(minor)
-    if python is None:
-        pytest.skip(f"Python {minor} is not installed under {PYENV_VERSIONS}")
-    return python
+__all__ = ["Pipwise", "Result", "require_python", "run_in", "site_packages"]
 
 
 @dataclass
@@ -49,11 +37,13 @@ class Pipwise:
         self.command = [str(script)] if script.exists() else [sys.executable, "-m", "pipwise"]
         self.environ = dict(environ)
 
-    def __call__(self, *args: str, cwd: Path | None = None, **env: str) -> Result:
+    def __call__(self, *args: str, cwd: Path | None = None, stdin: str = "", **env: str) -> Result:
+        """Run ``pipwise *args``; ``stdin`` is all it can read (then end of input)."""
         run = subprocess.run(
             [*self.command, *args],
             cwd=cwd,
             env={**self.environ, **env},
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=300,
@@ -133,11 +123,15 @@ def index(dists_dir: Path) -> Iterator[IndexServer]:
 
 @pytest.fixture
 def venv(tmp_path: Path) -> Path:
-    """A fresh Python 3.11 virtual environment without pip."""
-    python = pyenv_python("3.11") or Path(sys.executable)
+    """A fresh Python 3.11 virtual environment without pip (skips without pyenv's 3.11)."""
     path = tmp_path / "env"
-    subprocess.run([str(python), "-m", "venv", "--without-pip", str(path)], check=True)
+    make_venv(path, require_python("3.11"))
     return path
+
+
+def site_packages(venv: Path) -> Path:
+    """The venv's purelib directory, as its own interpreter reports it."""
+    return Path(venv_scheme(venv / "bin" / "python").purelib)
 
 
 def run_in(venv: Path, code: str) -> str:

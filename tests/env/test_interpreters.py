@@ -14,7 +14,7 @@ from packaging.tags import sys_tags
 
 from pipwise.env.interpreters import discover_interpreters, find_interpreter, inspect_interpreter
 from pipwise.errors import DiagnosticError
-from tests.env import PYENV_ROOT, make_venv, pyenv_python
+from tests.env import PYENV_ROOT, make_venv, require_python
 
 needs_x86_64_glibc = pytest.mark.skipif(
     not (sys.platform == "linux" and platform.machine() == "x86_64" and platform.libc_ver()[0]),
@@ -34,7 +34,7 @@ def executable_script(path: Path, text: str) -> Path:
 
 @needs_x86_64_glibc
 def test_tags_of_a_311_target_follow_manylinux_order(tmp_path: Path) -> None:
-    tags = tag_strings(pyenv_python("3.11"), tmp_path)
+    tags = tag_strings(require_python("3.11"), tmp_path)
     at = tags.index
     assert at("cp311-cp311-manylinux_2_17_x86_64") < at("py3-none-any")
     assert at("cp311-cp311-manylinux2014_x86_64") == at("cp311-cp311-manylinux_2_17_x86_64") + 1
@@ -48,7 +48,7 @@ def test_tags_of_a_311_target_follow_manylinux_order(tmp_path: Path) -> None:
 
 @needs_x86_64_glibc
 def test_tags_of_a_38_target(tmp_path: Path) -> None:
-    tags = tag_strings(pyenv_python("3.8"), tmp_path)
+    tags = tag_strings(require_python("3.8"), tmp_path)
     assert tags[0].startswith("cp38-cp38-manylinux_2_")
     assert "cp38-cp38-manylinux_2_17_x86_64" in tags
     assert "py38-none-any" in tags
@@ -68,7 +68,7 @@ def test_tags_agree_with_packaging_for_the_running_interpreter(tmp_path: Path) -
 
 
 def test_target_of_a_venv(tmp_path: Path) -> None:
-    python = make_venv(tmp_path / "venv", pyenv_python("3.12"))
+    python = make_venv(tmp_path / "venv", require_python("3.12"))
     target = inspect_interpreter(python, cache_dir=tmp_path / "cache")
     assert target.executable == str(python)
     assert target.is_venv
@@ -85,7 +85,7 @@ def only_entry(cache_dir: Path) -> Path:
 
 
 def test_the_probe_cache_is_used_then_invalidated_by_pyvenv_cfg(tmp_path: Path) -> None:
-    python = make_venv(tmp_path / "venv", pyenv_python("3.12"))
+    python = make_venv(tmp_path / "venv", require_python("3.12"))
     cache = tmp_path / "cache"
     first = inspect_interpreter(python, cache_dir=cache)
     entry = only_entry(cache)
@@ -103,7 +103,7 @@ def test_the_probe_cache_is_used_then_invalidated_by_pyvenv_cfg(tmp_path: Path) 
 
 
 def test_a_corrupt_cache_entry_is_ignored_and_replaced(tmp_path: Path) -> None:
-    python = pyenv_python("3.12")
+    python = require_python("3.12")
     first = inspect_interpreter(python, cache_dir=tmp_path)
     entry = only_entry(tmp_path)
     entry.write_text('{"probe_version": 1, "truncated', encoding="utf-8")
@@ -116,14 +116,14 @@ def test_without_a_cache_dir_nothing_is_cached(
 ) -> None:
     monkeypatch.setenv("PIPWISE_CACHE_DIR", str(tmp_path / "env-cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    target = inspect_interpreter(pyenv_python("3.12"), cache_dir=None)  # --no-cache-dir
+    target = inspect_interpreter(require_python("3.12"), cache_dir=None)  # --no-cache-dir
     assert target.version[:2] == (3, 12)
     assert list(tmp_path.rglob("*.json")) == []
 
 
 @pytest.mark.parametrize("version", ["2.7", "3.6", "3.7"])
 def test_old_interpreters_are_unsupported(version: str, tmp_path: Path) -> None:
-    python = pyenv_python(version)
+    python = require_python(version)
     with pytest.raises(DiagnosticError) as caught:
         inspect_interpreter(python, cache_dir=tmp_path)
     err = caught.value
@@ -149,7 +149,7 @@ def test_a_non_executable_file(tmp_path: Path) -> None:
 
 
 def test_a_venv_whose_base_interpreter_is_gone(tmp_path: Path) -> None:
-    python = make_venv(tmp_path / "venv", pyenv_python("3.12"))
+    python = make_venv(tmp_path / "venv", require_python("3.12"))
     python.unlink()
     python.symlink_to(tmp_path / "removed" / "python3.12")
     with pytest.raises(DiagnosticError) as caught:
@@ -180,7 +180,7 @@ def environ_with(path: list[Path], pyenv_root: Path | None = None) -> dict[str, 
 
 
 def test_find_a_version_from_pyenv(tmp_path: Path) -> None:
-    python = pyenv_python("3.12")
+    python = require_python("3.12")
     found = find_interpreter("3.12", environ=environ_with([tmp_path], PYENV_ROOT))
     assert found == python
     full = python.parent.parent.name
@@ -194,7 +194,7 @@ def test_find_a_version_with_the_real_path() -> None:
 
 
 def test_find_prefers_path_and_skips_shims(tmp_path: Path) -> None:
-    real = pyenv_python("3.12")
+    real = require_python("3.12")
     shims, bin_dir = tmp_path / "shims", tmp_path / "bin"
     shims.mkdir()
     bin_dir.mkdir()
@@ -209,7 +209,7 @@ def test_find_prefers_path_and_skips_shims(tmp_path: Path) -> None:
 
 
 def test_pyenv_versions_stand_where_pyenv_shims_stand_on_path(tmp_path: Path) -> None:
-    real = pyenv_python("3.12")
+    real = require_python("3.12")
     root = tmp_path / "pyenv"
     version_bin = root / "versions" / "3.12.99" / "bin"
     version_bin.mkdir(parents=True)
@@ -226,7 +226,7 @@ def test_pyenv_versions_stand_where_pyenv_shims_stand_on_path(tmp_path: Path) ->
 
 
 def test_find_a_path_or_a_venv_directory(tmp_path: Path) -> None:
-    python = make_venv(tmp_path / "venv", pyenv_python("3.12"))
+    python = make_venv(tmp_path / "venv", require_python("3.12"))
     assert find_interpreter(str(tmp_path / "venv"), environ={}) == python
     assert find_interpreter(str(python), environ={}) == python
 
@@ -234,7 +234,7 @@ def test_find_a_path_or_a_venv_directory(tmp_path: Path) -> None:
 def test_find_reports_where_it_looked(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "python3.12").symlink_to(pyenv_python("3.12"))
+    (bin_dir / "python3.12").symlink_to(require_python("3.12"))
     pyenv = tmp_path / "pyenv"
     (pyenv / "versions").mkdir(parents=True)
     with pytest.raises(DiagnosticError) as caught:
@@ -248,7 +248,7 @@ def test_find_reports_where_it_looked(tmp_path: Path) -> None:
 
 
 def test_discover_interpreters_are_unique_and_real(tmp_path: Path) -> None:
-    python = pyenv_python("3.12")
+    python = require_python("3.12")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3.12").symlink_to(python)

@@ -14,7 +14,7 @@ from packaging.markers import default_environment
 
 from pipwise.env.interpreters import PROBE_PATH
 from pipwise.env.probe import PROBE_VERSION
-from tests.env import DEBIAN_PYTHON, make_venv, pyenv_python
+from tests.env import DEBIAN_PYTHON, make_venv, require_python
 
 
 def run_probe(python: Path | str) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def test_probe_imports_only_the_standard_library() -> None:
 
 @pytest.mark.parametrize("version", ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"])
 def test_probe_reports_the_interpreter(version: str) -> None:
-    python = pyenv_python(version)
+    python = require_python(version)
     facts = run_probe(python)
     major, minor = map(int, version.split("."))
     assert facts["probe_version"] == PROBE_VERSION
@@ -74,7 +74,7 @@ def test_probe_markers_match_packaging() -> None:
 
 
 def test_probe_inside_a_venv(tmp_path: Path) -> None:
-    base = pyenv_python("3.12")
+    base = require_python("3.12")
     python = make_venv(tmp_path / "venv", base)
     facts = run_probe(python)
     assert facts["is_venv"] is True

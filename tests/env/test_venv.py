@@ -13,12 +13,12 @@ from pipwise.env.interpreters import inspect_interpreter
 from pipwise.env.venv import create_venv
 from pipwise.errors import DiagnosticError
 from pipwise.target import Target
-from tests.env import make_venv, pyenv_python
+from tests.env import make_venv, require_python
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Target:
-    return inspect_interpreter(pyenv_python("3.12"), cache_dir=tmp_path_factory.mktemp("cache"))
+    return inspect_interpreter(require_python("3.12"), cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 def pyvenv_cfg(venv: Path) -> dict[str, str]:
@@ -60,7 +60,7 @@ def test_a_venv_interpreter_is_replaced_by_its_base(tmp_path: Path, base: Target
 
 def test_interpreter_given_as_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPWISE_CACHE_DIR", str(tmp_path / "cache"))
-    python = create_venv(tmp_path / "venv", str(pyenv_python("3.12")))
+    python = create_venv(tmp_path / "venv", str(require_python("3.12")))
     assert python.is_file()
 
 
@@ -84,6 +84,47 @@ def test_a_non_empty_directory_is_refused(tmp_path: Path, base: Target) -> None:
     assert caught.value.code == "venv-path-exists"
     assert caught.value.fix == f"pipwise venv {tmp_path / '.venv'}"
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_clear_never_empties_a_directory_that_is_not_a_venv(tmp_path: Path, base: Target) -> None:
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(DiagnosticError) as caught:
+        create_venv(tmp_path, base, clear=True)
+    err = caught.value
+    assert (err.code, err.kind) == ("venv-path-exists", "environment")
+    assert err.fix == f"pipwise venv {tmp_path / '.venv'}"
+    assert err.note and "--clear only replaces a virtual environment" in err.note
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_file_is_refused_even_with_clear(tmp_path: Path, base: Target) -> None:
+    (tmp_path / "env").write_text("a file", encoding="utf-8")
+    with pytest.raises(DiagnosticError) as caught:
+        create_venv(tmp_path / "env", base, clear=True)
+    assert (caught.value.code, caught.value.fix) == ("venv-path-exists", None)
+    assert (tmp_path / "env").read_text(encoding="utf-8") == "a file"
+
+
+def test_missing_base_interpreter_offers_clear_only_for_a_venv(
+    tmp_path: Path, base: Target
+) -> None:
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text(f"home = {tmp_path / 'gone'}\n", encoding="utf-8")
+    broken = dataclasses.replace(
+        base, is_venv=True, prefix=str(venv), base_prefix=str(tmp_path / "gone")
+    )
+    with pytest.raises(DiagnosticError) as caught:
+        create_venv(tmp_path / "new", broken)
+    assert (caught.value.code, caught.value.fix) == ("broken-venv", f"pipwise venv --clear {venv}")
+
+    (venv / "pyvenv.cfg").unlink()
+    (venv / "data.txt").write_text("", encoding="utf-8")
+    with pytest.raises(DiagnosticError) as caught:
+        create_venv(tmp_path / "new", broken)
+    assert (caught.value.code, caught.value.fix) == ("broken-venv", None)
+    assert not (tmp_path / "new").exists()
 
 
 def test_an_empty_directory_is_used(tmp_path: Path, base: Target) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipwise.target import Scheme
+from tests.support.pythons import make_venv, venv_scheme
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,8 @@ class Venv:
 
 def create_venv(prefix: Path) -> Venv:
     """Create a venv at ``prefix`` and read its install scheme from its own sysconfig."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", prefix], check=True)
-    python = prefix / "bin" / "python"
-    probe = "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"
-    paths = json.loads(
-        subprocess.run([python, "-c", probe], check=True, capture_output=True, text=True).stdout
-    )
-    scheme = Scheme(
-        purelib=paths["purelib"],
-        platlib=paths["platlib"],
-        scripts=paths["scripts"],
-        data=paths["data"],
-        headers=paths["include"],
-    )
-    return Venv(prefix=prefix, python=python, scheme=scheme)
+    python = make_venv(prefix, Path(sys.executable))
+    return Venv(prefix=prefix, python=python, scheme=venv_scheme(python))
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

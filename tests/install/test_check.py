@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from packaging.markers import default_environment
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pipwise.dists import Candidate, Link, Pin, Resolution
+from pipwise.env.interpreters import inspect_interpreter
 from pipwise.install.check import Breakage, check_plan
 from pipwise.install.installed import InstalledDistribution, installed_distributions
 from pipwise.install.plan import plan_install
 from pipwise.install.wheel import install_wheel
+from pipwise.target import Target
 from tests.install import Venv
 from tests.support.wheels import WheelSpec, build_wheel
 
@@ -38,7 +42,7 @@ def pin(name: str, version: str) -> Pin:
 
 
 def check(
-    installed: list[InstalledDistribution], *pins: Pin, markers: dict[str, str] = LINUX
+    installed: list[InstalledDistribution], *pins: Pin, markers: dict[str, str] | Target = LINUX
 ) -> list[Breakage]:
     plan = plan_install(Resolution({p.name: p for p in pins}), installed)
     return check_plan(installed, plan, markers)
@@ -162,3 +166,28 @@ def test_a_reinstall_or_new_package_breaks_nothing(venv: Venv, tmp_path: Path) -
     assert [p.name for _, p in plan.reinstall] == ["back"]
     # nothere was missing before: installing a version front does not accept breaks nothing.
     assert check_plan(installed, plan, LINUX) == []
+
+
+def test_unevaluable_markers_and_invalid_lines_are_skipped(
+    venv: Venv, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed = install(
+        venv,
+        tmp_path,
+        WheelSpec(
+            "sloppy",
+            "1.0",
+            requires=['lib<2; python_version ~= "3"', "not a requirement!", "other<2"],
+        ),
+        WheelSpec("lib", "1.0"),
+        WheelSpec("other", "1.0"),
+    )
+    target = inspect_interpreter(venv.python, cache_dir=tmp_path / "cache")
+
+    with caplog.at_level(logging.DEBUG, logger="pipwise.install.installed"):
+        for markers in (LINUX, target):
+            (broken,) = check(installed, pin("lib", "2.0"), pin("other", "2.0"), markers=markers)
+            assert broken.wanted == "other<2", "the sound requirement is still checked"
+
+    assert 'python_version ~= "3"' in caplog.text
+    assert "not a requirement!" in caplog.text

@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from pipwise.dists import DirectUrl
 from pipwise.errors import DiagnosticError
-from pipwise.install.installed import find_installed, installed_distributions
+from pipwise.install.installed import installed_distributions, read_distribution
 from pipwise.install.wheel import install_wheel
 from tests.install import Venv
 from tests.support.wheels import WheelSpec, build_wheel
@@ -100,13 +100,116 @@ def test_metadata_fields_invalid_versions_and_broken_entries(
         odd.files()
     assert (caught.value.code, caught.value.kind) == ("missing-record", "environment")
     assert caught.value.fix == f"rm -r {odd.dist_info}"
+    assert odd.record_files() is None
 
 
-def test_find_installed_matches_any_spelling(venv: Venv) -> None:
+def test_version_from_the_directory_name_and_missing_directories(venv: Venv) -> None:
     write_dist_info(venv.site_packages, "zope.interface-6.0.dist-info", "Name: zope.interface\n")
 
-    found = find_installed(site_paths(venv), "Zope_Interface")
+    (found,) = installed_distributions(site_paths(venv))
 
-    assert found is not None and found.raw_version == "6.0", "version from the directory name"
-    assert find_installed(site_paths(venv), "zope") is None
+    assert (found.canonical_name, found.raw_version) == ("zope-interface", "6.0")
     assert installed_distributions([str(venv.prefix / "missing")]) == []
+
+
+def test_undecodable_installer_and_unreadable_record(venv: Venv, tmp_path: Path) -> None:
+    wheel = build_wheel(WheelSpec("mangled", "1.0"), tmp_path)
+    dist_info = install_wheel(wheel, venv.scheme, interpreter=str(venv.python), requested=True)
+    (dist_info / "INSTALLER").write_bytes(b"caf\xe9-tool\n")
+    record = dist_info / "RECORD"
+    record.write_bytes(record.read_bytes() + b"mangled/\xff\xfe.py,,\n")
+
+    (dist,) = installed_distributions(site_paths(venv))
+
+    assert dist.installer == "caf\N{REPLACEMENT CHARACTER}-tool"
+    for broken in (dist.files, dist.record_files):
+        with pytest.raises(DiagnosticError) as caught:
+            broken()
+        err = caught.value
+        assert (err.code, err.kind, err.fix) == ("unreadable-record", "environment", None)
+        assert str(record) in err.cause
+        assert err.evidence[0].startswith(f"{record}: 'utf-8' codec can't decode")
+
+    record.unlink()
+    record.mkdir()  # unreadable as a file even for root, who ignores permissions
+    with pytest.raises(DiagnosticError, match="unreadable-record") as caught:
+        dist.files()
+    assert "Is a directory" in caught.value.evidence[0]
+
+
+def test_requirements_for_skips_what_cannot_be_evaluated(
+    venv: Venv, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = WheelSpec(
+        "sloppy",
+        "1.0",
+        requires=[
+            'lib; python_version ~= "3"',
+            'win; sys_platform == "win32"',
+            "sane>=1",
+            'fast; extra == "speed"',
+            "!!",
+        ],
+    )
+    install_wheel(
+        build_wheel(spec, tmp_path), venv.scheme, interpreter=str(venv.python), requested=True
+    )
+    (dist,) = installed_distributions(site_paths(venv))
+    markers = {"sys_platform": "linux", "python_version": "3.11", "python_full_version": "3.11.7"}
+
+    with caplog.at_level(logging.DEBUG, logger="pipwise.install.installed"):
+        applying = dist.requirements_for(markers)
+
+    assert [str(req) for req in applying] == ["sane>=1"]
+    assert "sloppy 1.0: skipping Requires-Dist 'lib; python_version ~= \"3\"'" in caplog.text
+    assert "'!!'" in caplog.text
+
+
+EGG_REQUIRES = """\
+six>=1.0
+direct @ https://example.com/direct-1.0.tar.gz
+
+[:python_version < "3"]
+futures
+
+[speed]
+fastlib>=2
+
+[speed:sys_platform == "win32"]
+winfast
+"""
+
+
+def test_egg_info_directories_and_files_are_read(venv: Venv) -> None:
+    site = venv.site_packages
+    egg = site / "Legacy_Pkg-2.5-py3.11.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text(
+        "Metadata-Version: 1.1\nName: Legacy-Pkg\nVersion: 2.5\nSummary: old style\n"
+    )
+    (egg / "requires.txt").write_text(EGG_REQUIRES)
+    (egg / "installed-files.txt").write_text("../legacy_pkg/__init__.py\nPKG-INFO\n")
+    (site / "distutils_only-0.1-py3.11.egg-info").write_text(
+        "Metadata-Version: 1.0\nName: distutils-only\nVersion: 0.1\n"
+    )
+
+    legacy, plain = sorted(
+        installed_distributions(site_paths(venv)), key=lambda d: d.canonical_name, reverse=True
+    )
+
+    assert (legacy.name, legacy.raw_version, legacy.summary) == ("Legacy-Pkg", "2.5", "old style")
+    assert legacy.is_egg_info and legacy.location == site
+    assert legacy.requires == (
+        "six>=1.0",
+        "direct @ https://example.com/direct-1.0.tar.gz",
+        'futures; python_version < "3"',
+        'fastlib>=2; extra == "speed"',
+        'winfast; (sys_platform == "win32") and extra == "speed"',
+    )
+    markers = {"python_version": "3.11", "sys_platform": "linux"}
+    assert [r.name for r in legacy.requirements_for(markers)] == ["six", "direct"]
+    assert legacy.files() == [site / "legacy_pkg" / "__init__.py", egg / "PKG-INFO"]
+
+    assert (plain.name, plain.raw_version, plain.requires) == ("distutils-only", "0.1", ())
+    assert plain.is_egg_info and plain.record_files() is None
+    assert read_distribution(plain.dist_info) == plain

@@ -156,3 +156,26 @@ def test_execute_plan_checks_every_wheel_is_given_before_changing_anything(venv:
 
     with pytest.raises(ValueError, match="bar, foo"):
         execute_plan(plan, {}, venv.scheme, str(venv.prefix), str(venv.python))
+
+
+def test_replacing_an_egg_info_install_is_refused_before_any_change(
+    venv: Venv, tmp_path: Path
+) -> None:
+    egg = venv.site_packages / "legacy-1.0-py3.11.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")
+    site = [venv.scheme.purelib, venv.scheme.platlib]
+    # "fresh" comes first in the plan: it must not be installed either.
+    wanted = resolution(pin("fresh", "1.0"), pin("legacy", "2.0"))
+    plan = plan_install(wanted, installed_distributions(site))
+    assert [old.name for old, _ in plan.upgrade] == ["legacy"]
+    wheels = dict(
+        wheel_for(spec, tmp_path)
+        for spec in (WheelSpec("fresh", "1.0"), WheelSpec("legacy", "2.0"))
+    )
+    before = snapshot(venv.prefix)
+
+    with pytest.raises(DiagnosticError, match="legacy-egg-info-uninstall"):
+        execute_plan(plan, wheels, venv.scheme, str(venv.prefix), str(venv.python))
+
+    assert snapshot(venv.prefix) == before

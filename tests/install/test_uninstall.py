@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipwise.errors import DiagnosticError
-from pipwise.install.installed import InstalledDistribution
-from pipwise.install.uninstall import uninstall
+from pipwise.install.installed import InstalledDistribution, read_distribution
+from pipwise.install.uninstall import Stash, uninstall
 from pipwise.install.wheel import install_wheel
 from tests.install import Venv, snapshot
 from tests.support.wheels import WheelSpec, build_wheel
@@ -17,7 +17,9 @@ from tests.support.wheels import WheelSpec, build_wheel
 
 def install(venv: Venv, spec: WheelSpec, tmp_path: Path) -> InstalledDistribution:
     wheel = build_wheel(spec, tmp_path / "wheels")
-    return install_wheel(wheel, venv.scheme, interpreter=str(venv.python), requested=True)
+    return read_distribution(
+        install_wheel(wheel, venv.scheme, interpreter=str(venv.python), requested=True)
+    )
 
 
 def remove(venv: Venv, dist: InstalledDistribution) -> list[Path]:
@@ -125,4 +127,47 @@ def test_missing_record_is_a_diagnosis(venv: Venv, tmp_path: Path) -> None:
         remove(venv, dist)
 
     assert (caught.value.code, caught.value.kind) == ("missing-record", "environment")
+    assert snapshot(venv.prefix) == before
+
+
+def test_incomplete_rollback_names_where_each_file_went(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("kept")
+    (tmp_path / "top.txt").write_text("back")
+    stash = Stash(tmp_path)
+    stash.add(tmp_path / "pkg" / "mod.py")
+    stash.add(tmp_path / "top.txt")
+    (tmp_path / "pkg").rmdir()
+    (tmp_path / "pkg").write_text("a file where the directory was")
+
+    with pytest.raises(DiagnosticError) as caught:
+        stash.rollback()
+
+    err = caught.value
+    assert (err.code, err.kind, err.fix) == ("rollback-incomplete", "environment", None)
+    ((stashed, _, rest),) = (line.partition(" -> ") for line in err.evidence)
+    assert rest.startswith(f"{tmp_path / 'pkg' / 'mod.py'} (")
+    assert Path(stashed).read_text() == "kept", "the evidence says where the file is"
+    assert Path(stashed).name == "0-mod.py"
+    assert (tmp_path / "top.txt").read_text() == "back"
+    assert err.note and str(Path(stashed).parent) in err.note
+
+
+def test_egg_info_installs_are_refused(venv: Venv) -> None:
+    site = venv.site_packages
+    (site / "legacy").mkdir()
+    (site / "legacy" / "__init__.py").write_text("")
+    egg = site / "legacy-1.0-py3.11.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")
+    (egg / "installed-files.txt").write_text("../legacy/__init__.py\nPKG-INFO\n")
+    dist = read_distribution(egg)
+    before = snapshot(venv.prefix)
+
+    with pytest.raises(DiagnosticError) as caught:
+        remove(venv, dist)
+
+    err = caught.value
+    assert (err.code, err.kind, err.fix) == ("legacy-egg-info-uninstall", "environment", None)
+    assert err.note and "pip uninstall legacy" in err.note and "package manager" in err.note
     assert snapshot(venv.prefix) == before

@@ -10,6 +10,7 @@ import pytest
 
 from pipwise.dists import DirectUrl
 from pipwise.errors import DiagnosticError
+from pipwise.install.installed import read_distribution
 from pipwise.install.wheel import install_wheel
 from tests.install import Venv, rewrite_member, snapshot
 from tests.support.wheels import WheelSpec, build_wheel
@@ -30,11 +31,12 @@ def test_install_writes_metadata_and_working_scripts(venv: Venv, tmp_path: Path)
     wheel = build_wheel(WheelSpec("Hello", "1.0", files=files), tmp_path / "wheels")
     direct_url = DirectUrl(wheel.as_uri(), {"archive_info": {"hashes": {"sha256": "abc"}}})
 
-    dist = install_wheel(
+    dist_info = install_wheel(
         wheel, venv.scheme, interpreter=str(venv.python), requested=True, direct_url=direct_url
     )
 
-    dist_info = venv.site_packages / "hello-1.0.dist-info"
+    assert dist_info == venv.site_packages / "hello-1.0.dist-info"
+    dist = read_distribution(dist_info)
     assert (dist.name, dist.raw_version, dist.dist_info) == ("Hello", "1.0", dist_info)
     assert (dist_info / "INSTALLER").read_text() == "pipwise\n"
     assert (dist_info / "REQUESTED").read_bytes() == b""
@@ -111,6 +113,8 @@ def test_record_hash_mismatch_is_refused(venv: Venv, tmp_path: Path) -> None:
 
     assert (caught.value.code, caught.value.kind) == ("invalid-wheel", "integrity")
     assert any("tampered/__init__.py" in line for line in caught.value.evidence)
+    assert caught.value.fix is None, "rebuilding or downloading again is advice, not a command"
+    assert caught.value.note and "download it again" in caught.value.note
     assert snapshot(venv.prefix) == before
 
 

@@ -16,11 +16,17 @@ class TerminalUI:
     """Plain lines: stdout for results, stderr for context; colour only on a terminal."""
 
     def __init__(
-        self, verbosity: int = 0, stdout: TextIO | None = None, stderr: TextIO | None = None
+        self,
+        verbosity: int = 0,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        stdin: TextIO | None = None,
     ) -> None:
         self.verbosity = verbosity
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        #: None when the process has no stdin at all (then every question is answered no).
+        self.stdin: TextIO | None = stdin or sys.stdin
         self.color = self.stderr.isatty() and "NO_COLOR" not in os.environ
 
     def _paint(self, text: str, code: str) -> str:
@@ -38,10 +44,19 @@ class TerminalUI:
             print(self._paint("warning", "1;33") + f": {text}", file=self.stderr)
 
     def confirm(self, question: str) -> bool:
-        if not sys.stdin.isatty():
-            return True
-        answer = input(f"{question} [Y/n] ").strip().lower()
-        return answer in ("", "y", "yes")
+        """Ask on stderr and read one line of stdin, terminal or not (``echo n |`` means no).
+
+        An empty line is yes, as the ``[Y/n]`` says; end of input (``</dev/null``, a closed
+        pipe) is no, so a script that did not pass ``-y`` changes nothing.
+        """
+        print(f"{question} [Y/n] ", end="", file=self.stderr, flush=True)
+        try:
+            line = self.stdin.readline() if self.stdin is not None else ""
+        except (OSError, ValueError):  # stdin closed or unreadable: nobody can say yes
+            line = ""
+        if not _isatty(self.stdin):
+            print(line.strip(), file=self.stderr)  # no terminal echoed it: end the prompt line
+        return bool(line) and line.strip().lower() in ("", "y", "yes")
 
     def error(self, error: DiagnosticError, as_json: bool = False) -> None:
         if as_json:
@@ -52,6 +67,13 @@ class TerminalUI:
         if self.verbosity > 0 and isinstance(derivation, str):
             print("\nderivation:", file=self.stderr)
             print("\n".join(f"  {line}" for line in derivation.splitlines()), file=self.stderr)
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
 
 
 def _plain(text: str, code: str) -> str:

@@ -19,12 +19,10 @@ _HIDDEN_BEFORE_312 = frozenset({"setuptools", "wheel", "distribute"})
 
 def freeze_line(dist: InstalledDistribution) -> str:
     """``name==version``, ``name @ url`` for a URL or path install, ``-e url`` for editables."""
-    editable = editable_location(dist)
-    if editable:
-        return f"-e {dist.direct_url.url if dist.direct_url else editable}"
-    if dist.direct_url:
-        return f"{dist.name} @ {dist.direct_url.url}"
-    return f"{dist.name}=={dist.raw_version}"
+    if dist.direct_url is None:
+        return f"{dist.name}=={dist.raw_version}"
+    prefix = "-e " if editable_location(dist) else f"{dist.name} @ "
+    return prefix + dist.direct_url.url
 
 
 def run(session: Session, options: argparse.Namespace, ui: UI) -> int:

@@ -18,8 +18,8 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
         rows = []
         for dist in dists:
             row = {"name": dist.name, "version": dist.raw_version}
-            if editable_location(dist):
-                row["editable_project_location"] = editable_location(dist) or ""
+            if editable := editable_location(dist):
+                row["editable_project_location"] = editable
             rows.append(row)
         ui.result(json.dumps(rows))
     elif options.format == "freeze":

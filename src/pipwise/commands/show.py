@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Mapping
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from pipwise.commands._environment import installed_in
 from pipwise.errors import EXIT_FAILURE, EXIT_OK
@@ -17,33 +15,13 @@ from pipwise.install.installed import InstalledDistribution
 from pipwise.session import Session
 from pipwise.ui import UI
 
-
-def _requirement_names(dist: InstalledDistribution, markers: Mapping[str, str]) -> list[str]:
-    """Names the distribution requires on this target, without extras (as pip shows them)."""
-    environment = {**markers, "extra": ""}
-    names: list[str] = []
-    for text in dist.requires:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            continue
-        if req.marker is None or req.marker.evaluate(environment):
-            names.append(req.name)
-    return sorted(dict.fromkeys(names), key=str.lower)
+#: What pip prints under ``Files:`` when a distribution has no file list.
+NO_RECORD = "Cannot locate RECORD or installed-files.txt"
 
 
 def _details(
-    dist: InstalledDistribution, dists: list[InstalledDistribution], markers: Mapping[str, str]
+    dist: InstalledDistribution, requires: list[str], required_by: list[str]
 ) -> dict[str, Any]:
-    required_by = sorted(
-        (
-            other.name
-            for other in dists
-            if dist.canonical_name
-            in {canonicalize_name(n) for n in _requirement_names(other, markers)}
-        ),
-        key=str.lower,
-    )
     return {
         "name": dist.name,
         "version": dist.raw_version,
@@ -53,7 +31,7 @@ def _details(
         "author-email": dist.author_email,
         "license": dist.license,
         "location": str(dist.location),
-        "requires": _requirement_names(dist, markers),
+        "requires": requires,
         "required-by": required_by,
         "installer": dist.installer,
     }
@@ -62,22 +40,37 @@ def _details(
 def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
     """Print each named distribution; exit 1 when one is not installed, as pip does."""
     target, dists = installed_in(session, options)
-    by_name = {canonicalize_name(d.name): d for d in dists}
+    by_name: dict[NormalizedName, InstalledDistribution] = {}
+    for dist in dists:
+        by_name.setdefault(dist.canonical_name, dist)  # the first found is the importable one
     found = [by_name[n] for n in map(canonicalize_name, options.names) if n in by_name]
     missing = [n for n in options.names if canonicalize_name(n) not in by_name]
+    # Names each distribution requires here, without extras (as pip shows them), read once.
+    requires: dict[NormalizedName, list[str]] = {}
+    required_by: dict[NormalizedName, list[str]] = {}
+    for dist in dists:
+        names = {req.name: None for req in dist.requirements_for(target)}
+        if by_name[dist.canonical_name] is dist:
+            requires[dist.canonical_name] = sorted(names, key=str.lower)
+        for name in {canonicalize_name(name) for name in names}:
+            required_by.setdefault(name, []).append(dist.name)
+    rows = []
+    for dist in found:
+        row = _details(
+            dist,
+            requires[dist.canonical_name],
+            sorted(dict.fromkeys(required_by.get(dist.canonical_name, [])), key=str.lower),
+        )
+        if options.files:
+            listed = dist.record_files()
+            row["files"] = None if listed is None else [str(p) for p in listed]
+        rows.append(row)
     if options.format == "json":
-        rows = []
-        for dist in found:
-            row = _details(dist, dists, target.markers)
-            if options.files:
-                row["files"] = [str(p) for p in dist.files()]
-            rows.append(row)
         ui.result(json.dumps(rows, indent=2))
     else:
-        for index, dist in enumerate(found):
+        for index, info in enumerate(rows):
             if index:
                 ui.result("---")
-            info = _details(dist, dists, target.markers)
             ui.result(f"Name: {info['name']}")
             ui.result(f"Version: {info['version']}")
             for label, key in (
@@ -93,12 +86,10 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
             ui.result(f"Required-by: {', '.join(info['required-by'])}")
             if options.files:
                 ui.result("Files:")
-                for path in dist.files():
-                    ui.result(f"  {_relative(path, dist.location)}")
+                if info["files"] is None:
+                    ui.result(NO_RECORD)
+                for path in info["files"] or ():
+                    ui.result(f"  {os.path.relpath(path, info['location'])}")
     if missing:
         ui.warn(f"Package(s) not found: {', '.join(missing)}")
     return EXIT_FAILURE if missing else EXIT_OK
-
-
-def _relative(path: object, location: object) -> str:
-    return os.path.relpath(str(path), str(location))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pipwise.commands._environment import refuse_externally_managed
+from pipwise.commands._environment import refuse_externally_managed, require_writable
 from pipwise.errors import EXIT_OK, DiagnosticError
 from pipwise.formats.requirements import parse_file, parse_requirement
 from pipwise.install.installed import installed_distributions
-from pipwise.install.uninstall import uninstall
+from pipwise.install.uninstall import refuse_unremovable, uninstall
 from pipwise.session import Session
 from pipwise.ui import UI
 
@@ -27,7 +27,7 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
             "nothing-to-uninstall",
             "usage",
             "no package names were given",
-            fix="pipwise uninstall NAME [NAME ...]",
+            note="Name the packages to remove, or give a requirements file with -r FILE.",
         )
     target = session.target(options.python, system=options.system)
     ui.status(f"Using {target.describe()}")
@@ -44,10 +44,15 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
             ui.warn(f"skipping {name}: it is not installed in {target.prefix}")
         else:
             chosen.append(dist)
+    if chosen:
+        # Refuse before asking: a "yes" should not be met by a refusal that was known.
+        require_writable(target, cwd=session.cwd, uninstall=True)
+        for dist in chosen:
+            refuse_unremovable(dist)
     if chosen and not options.yes:
         listing = ", ".join(f"{d.name}=={d.raw_version}" for d in chosen)
         if not ui.confirm(f"Uninstall {listing}?"):
-            ui.status("Nothing was removed.")
+            ui.status("Nothing was removed (-y removes without asking).")
             return EXIT_OK
     removed = []
     for dist in chosen:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 from pipwise.env.interpreters import find_interpreter, inspect_interpreter, venv_python
+from pipwise.env.venv import recreate_command
 from pipwise.errors import DiagnosticError
 from pipwise.target import Target
 
@@ -29,14 +31,10 @@ def select_target(
     if python is not None:
         return inspect_interpreter(find_interpreter(python, environ=environ), cache_dir=cache_dir)
     if active := environ.get("VIRTUAL_ENV"):
-        return inspect_interpreter(
-            _venv_interpreter(Path(active), f"VIRTUAL_ENV={active}"), cache_dir=cache_dir
-        )
+        return _inspect_venv(Path(active), f"VIRTUAL_ENV={active}", cache_dir)
     for venv in (directory / ".venv" for directory in (cwd, *cwd.parents)):
         if venv.is_dir():
-            return inspect_interpreter(
-                _venv_interpreter(venv, f"found {venv} from {cwd}"), cache_dir=cache_dir
-            )
+            return _inspect_venv(venv, f"found {venv} from {cwd}", cache_dir)
     if system:
         found = shutil.which("python3", path=environ.get("PATH", ""))
         if found is None:
@@ -63,18 +61,26 @@ def select_target(
     )
 
 
-def _venv_interpreter(venv: Path, found: str) -> Path:
+def _inspect_venv(venv: Path, found: str, cache_dir: Path | None) -> Target:
+    """The venv's interpreter as a `Target`; a diagnosis says how the venv was chosen."""
     python = venv_python(venv)
-    if not python.exists():
-        missing = "is a link to a missing interpreter" if python.is_symlink() else "does not exist"
+    deactivate = (
+        "If that environment is no longer wanted, run `deactivate` instead."
+        if found.startswith("VIRTUAL_ENV=")
+        else None
+    )
+    # A dangling link (base Python removed) is diagnosed by inspect_interpreter itself.
+    if not python.exists() and not python.is_symlink():
         raise DiagnosticError(
             "broken-venv",
             "environment",
             f"The virtual environment {venv} has no working interpreter",
-            evidence=(found, f"{python} {missing}"),
-            fix=f"pipwise venv --clear {venv}",
-            note="If that environment is no longer wanted, run `deactivate` instead."
-            if found.startswith("VIRTUAL_ENV=")
-            else None,
+            evidence=(found, f"{python} does not exist"),
+            fix=recreate_command(venv),
+            note=deactivate,
         )
-    return python
+    try:
+        return inspect_interpreter(python, cache_dir=cache_dir)
+    except DiagnosticError as error:
+        note = " ".join(text for text in (error.note, deactivate) if text) or None
+        raise dataclasses.replace(error, evidence=(found, *error.evidence), note=note) from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,7 @@ from pipwise.env.interpreters import inspect_interpreter, venv_python
 from pipwise.errors import DiagnosticError
 from pipwise.target import Target
 
-__all__ = ["create_venv"]
+__all__ = ["create_venv", "recreate_command"]
 
 VENV_TIMEOUT = 300.0
 
@@ -29,13 +30,14 @@ def create_venv(
     """Create a virtual environment at ``path`` and return its interpreter.
 
     The environment is made by the base interpreter of ``interpreter`` (so a venv is
-    never built on top of another venv). pip is installed only with ``seed``.
+    never built on top of another venv). pip is installed only with ``seed``. ``clear``
+    replaces an existing virtual environment; a directory that is not one (no
+    ``pyvenv.cfg``) is never emptied, ``clear`` or not.
     """
     target = inspect_interpreter(interpreter) if isinstance(interpreter, str) else interpreter
     path = path.absolute()
     existed = path.exists()
-    if not clear:
-        _refuse_existing(path)
+    _refuse_existing(path, clear=clear)
     command = [str(_base_interpreter(target)), "-I", "-m", "venv"]
     if not seed:
         command.append("--without-pip")
@@ -70,25 +72,47 @@ def create_venv(
     return venv_python(path)
 
 
-def _refuse_existing(path: Path) -> None:
+def recreate_command(venv: Path) -> str | None:
+    """The ``pipwise venv`` command that (re)creates an environment at ``venv``, when safe.
+
+    ``--clear`` is offered only for a directory holding a ``pyvenv.cfg``: anything else
+    would be emptied by it. A missing or empty directory needs no ``--clear``; for a
+    non-empty directory that is not an environment there is no such command (None).
+    """
+    quoted = shlex.quote(str(venv))
+    if (venv / "pyvenv.cfg").is_file():
+        return f"pipwise venv --clear {quoted}"
+    try:
+        if not venv.exists() or (venv.is_dir() and not any(venv.iterdir())):
+            return f"pipwise venv {quoted}"
+    except OSError:
+        pass
+    return None
+
+
+def _refuse_existing(path: Path, *, clear: bool) -> None:
     if (path / "pyvenv.cfg").is_file():
+        if clear:
+            return
         raise DiagnosticError(
             "venv-exists",
             "environment",
             f"A virtual environment already exists at {path}",
             evidence=(f"{path / 'pyvenv.cfg'} exists",),
-            fix=f"pipwise venv --clear {path}",
+            fix=recreate_command(path),
             note="--clear deletes the existing environment and everything installed in it.",
         )
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         what = "a non-empty directory" if path.is_dir() else "a file"
+        inside = path / ".venv"
         raise DiagnosticError(
             "venv-path-exists",
             "environment",
-            f"{path} is {what} and not a virtual environment",
+            f"{path} is {what} and not a virtual environment; nothing was changed",
             evidence=(f"{path} exists and has no pyvenv.cfg",),
-            fix=f"pipwise venv {path / '.venv'}" if path.is_dir() else None,
-            note=f"Choose another path; --clear would delete everything in {path}.",
+            fix=recreate_command(inside) if path.is_dir() else None,
+            note="Choose another path. --clear only replaces a virtual environment (a "
+            "directory with a pyvenv.cfg); it never empties another directory.",
         )
 
 
@@ -112,7 +136,7 @@ def _base_interpreter(target: Target) -> Path:
         "environment",
         f"The base interpreter of the virtual environment {target.prefix} is missing",
         evidence=tuple(f"no {' or '.join(names)} in {directory}" for directory in dirs),
-        fix=f"pipwise venv --clear {target.prefix}",
+        fix=recreate_command(Path(target.prefix)),
     )
 
 
@@ -128,6 +152,7 @@ def _pyvenv_home(cfg: Path) -> Path | None:
 def _creation_failed(path: Path, command: list[str], status: str, output: str) -> DiagnosticError:
     evidence = [f"{' '.join(command)}: {status}"]
     if output.strip():
+        # Same as pipwise.env.interpreters._tail(output, 15), which is private there.
         evidence.append("\n".join(output.strip().splitlines()[-15:]))
     debian = re.search(r"apt install (python3(?:\.\d+)?-venv)", output)
     return DiagnosticError(

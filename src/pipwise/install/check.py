@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from pipwise.dists import Pin
 from pipwise.install.installed import InstalledDistribution
 from pipwise.install.plan import InstallPlan
+from pipwise.target import Target
 
 __all__ = ["Breakage", "check_plan"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +48,16 @@ class Breakage:
 def check_plan(
     installed: Sequence[InstalledDistribution],
     plan: InstallPlan,
-    markers: Mapping[str, str],
+    target: Target | Mapping[str, str],
 ) -> list[Breakage]:
     """The requirements of ``installed`` distributions the plan keeps that it would break.
 
-    A distribution stays unless the plan replaces its name. Each of its ``Requires-Dist``
-    entries whose marker applies on ``markers`` (no extras requested: pip installs a
-    dependency's extras only when asked, and nothing records that they were) is checked
-    when it names a package the plan installs, upgrades or reinstalls: it is broken when the
-    installed version satisfies it (pre-releases allowed) and the planned one does not.
-    Requirements that were already unmet are not the plan's doing and are left alone.
+    A distribution stays unless the plan replaces its name. Each of its requirements that
+    applies on ``target`` (a target or its marker environment; see
+    `InstalledDistribution.requirements_for`) is checked when it names a package the plan
+    installs, upgrades or reinstalls: it is broken when the installed version satisfies it
+    (pre-releases allowed) and the planned one does not. Requirements that were already
+    unmet are not the plan's doing and are left alone.
     """
     planned: dict[NormalizedName, Pin] = {pin.name: pin for pin in plan.install}
     planned.update((pin.name, pin) for _, pin in (*plan.upgrade, *plan.reinstall))
@@ -67,23 +65,15 @@ def check_plan(
     current: dict[NormalizedName, Version | None] = {}
     for dist in installed:
         current.setdefault(dist.canonical_name, dist.version)
-    environment = {**markers, "extra": ""}
     broken: list[Breakage] = []
     for dist in installed:
         if dist.canonical_name in replaced:
             continue
-        for line in dist.requires:
-            try:
-                requirement = Requirement(line)
-            except InvalidRequirement as exc:
-                logger.debug("%s: skipping Requires-Dist %r (%s)", dist.name, line, exc)
-                continue
+        for requirement in dist.requirements_for(target):
             name = canonicalize_name(requirement.name)
             pin = planned.get(name)
             before = current.get(name)
             if pin is None or before is None:
-                continue
-            if requirement.marker is not None and not requirement.marker.evaluate(environment):
                 continue
             spec = requirement.specifier
             if spec.contains(before, prereleases=True) and not spec.contains(

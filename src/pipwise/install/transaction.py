@@ -13,7 +13,7 @@ from packaging.utils import NormalizedName
 from pipwise.dists import Pin
 from pipwise.install.installed import InstalledDistribution
 from pipwise.install.plan import InstallPlan
-from pipwise.install.uninstall import stash_distribution
+from pipwise.install.uninstall import refuse_unremovable, stash_distribution
 from pipwise.install.wheel import install_wheel
 from pipwise.target import Scheme
 
@@ -31,7 +31,8 @@ def execute_plan(
 
     Replacing a package stashes the old version's files and drops them only once the new
     version is in; when its install fails they are put back. Packages done before a
-    failure stay done.
+    failure stay done. A plan that replaces a legacy ``.egg-info`` install is refused
+    before anything changes (`refuse_unremovable`).
     """
     changes: list[tuple[InstalledDistribution | None, Pin]] = [
         (None, pin) for pin in plan.install
@@ -39,6 +40,9 @@ def execute_plan(
     missing = sorted(pin.name for _, pin in changes if pin.name not in wheels)
     if missing:
         raise ValueError(f"no wheel given for {', '.join(missing)}")
+    for old, _ in changes:
+        if old is not None:
+            refuse_unremovable(old)  # before the first change, not after some are done
     for old, pin in changes:
         stash = None if old is None else stash_distribution(old, prefix=prefix, scheme=scheme)
         try:

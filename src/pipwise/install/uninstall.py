@@ -14,7 +14,7 @@ from pipwise.errors import DiagnosticError
 from pipwise.install.installed import InstalledDistribution
 from pipwise.target import Scheme
 
-__all__ = ["Stash", "stash_distribution", "uninstall"]
+__all__ = ["Stash", "refuse_unremovable", "stash_distribution", "uninstall"]
 
 
 class Stash:
@@ -35,7 +35,8 @@ class Stash:
         """Move ``path`` (a file or symlink) into the stash."""
         if self._directory is None:
             self._directory = Path(tempfile.mkdtemp(prefix=".pipwise-stash-", dir=self._parent))
-        stashed = self._directory / str(len(self._moved))
+        # Numbered (names repeat across directories); the name kept for whoever looks inside.
+        stashed = self._directory / f"{len(self._moved)}-{path.name}"
         shutil.move(path, stashed)
         self._moved.append((path, stashed))
 
@@ -56,15 +57,16 @@ class Stash:
                 original.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(stashed, original)
             except OSError as exc:
-                failed.append(f"{original}: {exc}")
+                failed.append(f"{stashed} -> {original} ({exc})")
         self._moved.clear()
         if failed:
             raise DiagnosticError(
                 "rollback-incomplete",
                 "environment",
-                f"some files could not be restored; they are kept in {self._directory}",
+                f"{len(failed)} file(s) could not be restored; they are kept in {self._directory}",
                 evidence=tuple(failed),
-                fix=f"move the files back from {self._directory} by hand",
+                note="Move each file back by hand (stashed path -> original path, as listed), "
+                f"then delete {self._directory}.",
             )
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -83,11 +85,32 @@ class Stash:
                 directory.rmdir()
 
 
+def refuse_unremovable(dist: InstalledDistribution) -> None:
+    """Raise ``legacy-egg-info-uninstall`` for a distribution pipwise does not remove.
+
+    A setuptools ``.egg-info`` install has no RECORD; its ``installed-files.txt`` is
+    optional and unchecked, so removing by it could leave a half-removed package.
+    """
+    if dist.is_egg_info:
+        raise DiagnosticError(
+            "legacy-egg-info-uninstall",
+            "environment",
+            f"{dist.name} {dist.raw_version} is a legacy setuptools install "
+            f"({dist.dist_info.name}) that pipwise does not remove; nothing was removed",
+            evidence=(f"{dist.dist_info} is egg-info metadata, without a RECORD",),
+            note=f"Remove {dist.name} with pip (python -m pip uninstall {dist.name}, run with "
+            "this environment's python) or, if the operating system installed it, with the "
+            "system's package manager.",
+        )
+
+
 def stash_distribution(dist: InstalledDistribution, *, prefix: str, scheme: Scheme) -> Stash:
     """Move every file of ``dist`` into a stash inside ``prefix``; the caller commits or rolls back.
 
-    Refuses, moving nothing, when a RECORD path resolves outside ``prefix``.
+    Refuses, moving nothing, when a RECORD path resolves outside ``prefix``, and for a
+    legacy ``.egg-info`` install (`refuse_unremovable`).
     """
+    refuse_unremovable(dist)
     listed = dist.files()
     root = Path(os.path.realpath(prefix))
     outside = [str(path) for path in listed if not _real(path).is_relative_to(root)]

@@ -20,11 +20,10 @@ from installer.exceptions import InstallerError
 from installer.records import RecordEntry
 from installer.sources import WheelContentElement, WheelFile
 from installer.utils import Scheme as SchemeName
-from installer.utils import get_launcher_kind, parse_entrypoints, parse_metadata_file
+from installer.utils import get_launcher_kind, parse_entrypoints
 
 from pipwise.dists import DirectUrl
 from pipwise.errors import DiagnosticError
-from pipwise.install.installed import InstalledDistribution, read_distribution
 from pipwise.install.uninstall import Stash
 from pipwise.target import Scheme
 
@@ -39,11 +38,12 @@ def install_wheel(
     requested: bool,
     direct_url: DirectUrl | None = None,
     installer_name: str = "pipwise",
-) -> InstalledDistribution:
+) -> Path:
     """Install ``wheel`` into ``scheme``; scripts run with ``interpreter``. No bytecode is compiled.
 
-    The wheel is checked (paths, RECORD hashes and sizes) before anything is written, and
-    a failure midway removes what was written and restores what was overwritten.
+    Returns the installed ``.dist-info`` directory (`read_distribution` reads it). The
+    wheel is checked (paths, RECORD hashes and sizes) before anything is written, and a
+    failure midway removes what was written and restores what was overwritten.
     """
     metadata = {"INSTALLER": f"{installer_name}\n".encode()}
     if requested:
@@ -64,7 +64,6 @@ def install_wheel(
                 destination.undo()
                 raise
             destination.backups.commit()
-            dist_info = _root(scheme, source) / source.dist_info_dir
     except _RecordMismatch as exc:
         raise _invalid(wheel, "its files do not match its RECORD", str(exc)) from exc
     except (InstallerError, ValueError, KeyError, configparser.Error, zipfile.BadZipFile) as exc:
@@ -76,13 +75,9 @@ def install_wheel(
             f"could not install {wheel.name}; nothing was left half-installed",
             evidence=(str(exc),),
         ) from exc
-    return read_distribution(dist_info)
-
-
-def _root(scheme: Scheme, source: WheelFile) -> Path:
-    """Where the archive root (and so the .dist-info) goes: PEP 427's Root-Is-Purelib."""
-    wheel_file = parse_metadata_file(source.read_dist_info("WHEEL"))
-    return Path(scheme.purelib if wheel_file["Root-Is-Purelib"] == "true" else scheme.platlib)
+    if destination.record is None:  # installer.install always finalizes; kept for mypy
+        raise AssertionError("installer did not write RECORD")
+    return destination.record.parent
 
 
 def _validate(wheel: Path, source: WheelFile, names: Iterable[str]) -> None:
@@ -130,7 +125,7 @@ def _invalid(wheel: Path, why: str, *evidence: str) -> DiagnosticError:
         "integrity",
         f"{wheel.name} is not a valid wheel: {why}; nothing was installed",
         evidence=(str(wheel), *evidence),
-        fix="rebuild the wheel, or download it again if it came from an index",
+        note="Rebuild the wheel, or download it again if it came from an index.",
     )
 
 
@@ -179,6 +174,8 @@ class _JournalingDestination(SchemeDictionaryDestination):
         self.backups = Stash(Path(scheme.data))
         self.written: dict[Path, None] = {}
         self.created_dirs: list[Path] = []
+        #: The RECORD written by `finalize_installation` (in the .dist-info directory).
+        self.record: Path | None = None
 
     def write_to_fs(
         self, scheme: SchemeName, path: str, stream: BinaryIO, is_executable: bool
@@ -198,6 +195,16 @@ class _JournalingDestination(SchemeDictionaryDestination):
         # Journal before writing, so a partly written file is removed too.
         self.written[target] = None
         return super().write_to_fs(scheme, path, stream, is_executable)
+
+    def finalize_installation(
+        self,
+        scheme: SchemeName,
+        record_file_path: str,
+        records: Iterable[tuple[SchemeName, RecordEntry]],
+    ) -> None:
+        # ``scheme`` is the wheel's root scheme (Root-Is-Purelib), so the .dist-info is here.
+        self.record = Path(self.scheme_dict[scheme]).absolute() / record_file_path
+        super().finalize_installation(scheme, record_file_path, records)
 
     def undo(self) -> None:
         """Remove what was written (best effort) and restore what was overwritten."""
