@@ -78,3 +78,65 @@ def test_pip_cache_dir_is_not_ours(tmp_path: Path) -> None:
     assert load_settings({}, env).cache_dir is None
     env["PIPWISE_CACHE_DIR"] = "/pipwise/cache"
     assert load_settings({}, env).cache_dir == "/pipwise/cache"
+
+
+@pytest.mark.parametrize(
+    ("cli", "env", "origin"),
+    [
+        ({}, {"PIP_TIMEOUT": "nan"}, "PIP_TIMEOUT"),
+        ({}, {"PIP_DEFAULT_TIMEOUT": "inf"}, "PIP_DEFAULT_TIMEOUT"),
+        ({}, {"PIPWISE_TIMEOUT": "0"}, "PIPWISE_TIMEOUT"),
+        ({"timeout": -1.0}, {}, "--timeout"),
+        ({"timeout": float("nan")}, {"PIP_TIMEOUT": "5"}, "--timeout"),
+        ({"retries": -1}, {}, "--retries"),
+        ({}, {"PIP_RETRIES": "-2"}, "PIP_RETRIES"),
+    ],
+)
+def test_out_of_range_values_name_their_origin(
+    tmp_path: Path, cli: dict[str, object], env: dict[str, str], origin: str
+) -> None:
+    with pytest.raises(DiagnosticError) as caught:
+        load_settings(cli, _env(tmp_path, **env))
+    err = caught.value
+    assert (err.code, err.kind) == ("invalid-setting", "usage")
+    assert err.evidence == (f"set in {origin}",)
+    assert err.details["origin"] == origin
+    assert err.fix is None
+
+
+def test_a_valid_cli_value_overrides_an_invalid_file_value(tmp_path: Path) -> None:
+    settings = load_settings({"timeout": 2.5, "retries": 0}, _env(tmp_path, PIP_TIMEOUT="-1"))
+    assert (settings.timeout, settings.retries) == (2.5, 0)
+
+
+def test_index_directories_become_file_urls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "simple").mkdir()
+    (tmp_path / "extra").mkdir()
+    monkeypatch.chdir(tmp_path)
+    env = _env(tmp_path, PIP_EXTRA_INDEX_URL="extra https://x.example/simple")
+    settings = load_settings({"index_url": "./simple"}, env)
+    assert settings.index_url == (tmp_path / "simple").as_uri()
+    assert settings.extra_index_urls == ((tmp_path / "extra").as_uri(), "https://x.example/simple")
+
+
+def test_an_index_path_that_is_no_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DiagnosticError) as caught:
+        load_settings({}, _env(tmp_path, PIP_INDEX_URL="./nowhere"))
+    err = caught.value
+    assert (err.code, err.kind) == ("invalid-index-url", "usage")
+    assert "./nowhere" in err.cause
+    assert "set in PIP_INDEX_URL" in err.evidence
+    assert load_settings({"no_index": True}, _env(tmp_path, PIP_INDEX_URL="./nowhere")).no_index
+
+
+def test_config_file_errors_carry_no_pretend_fix(tmp_path: Path) -> None:
+    custom = tmp_path / "custom.conf"
+    custom.write_text("not an ini file\n")
+    with pytest.raises(DiagnosticError) as caught:
+        load_settings({}, _env(tmp_path, PIP_CONFIG_FILE=str(custom)))
+    assert (caught.value.code, caught.value.fix) == ("invalid-config-file", None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -97,8 +99,24 @@ def test_remote_wheels_are_cached_by_url_and_reused(
         assert path.read_bytes() == (files / WHEEL).read_bytes()
         assert server.requests.count(f"/files/{WHEEL}") == 1
         path.write_bytes(b"damaged")
-        assert preparer.wheel(candidate).read_bytes() == (files / WHEEL).read_bytes()
+        with Preparer(fetcher, tmp_path / "cache") as next_run:
+            assert next_run.wheel(candidate).read_bytes() == (files / WHEEL).read_bytes()
         assert server.requests.count(f"/files/{WHEEL}") == 2
+
+
+def test_a_wheel_without_hashes_is_downloaded_once_per_run(
+    fetcher: HttpFetcher, preparer: Preparer, files: Path
+) -> None:
+    with IndexServer(files) as server:
+        candidate = wheel_candidate(replace(served(fetcher, server).link, hashes={}))
+        threads = [threading.Thread(target=preparer.wheel, args=(candidate,)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert preparer.metadata(candidate).name == "demo"
+        assert preparer.wheel(candidate).read_bytes() == (files / WHEEL).read_bytes()
+        assert server.requests.count(f"/files/{WHEEL}") == 1
 
 
 def test_without_a_cache_dir_downloads_go_to_a_temporary_directory(
@@ -116,8 +134,21 @@ def test_local_wheels_are_read_in_place(preparer: Preparer, files: Path) -> None
     assert preparer.wheel(candidate) == files / WHEEL
     with pytest.raises(DiagnosticError, match="hash-mismatch"):
         preparer.wheel(local(files / WHEEL, hashes={"sha256": "00" * 32}))
-    with pytest.raises(DiagnosticError, match="index-http-error"):
-        preparer.wheel(local(files / "demo-2.0-py3-none-any.whl"))
+    for missing in (files / "demo-2.0-py3-none-any.whl", files / "gone" / WHEEL):
+        for prepare in (preparer.wheel, preparer.metadata):
+            with pytest.raises(DiagnosticError) as caught:
+                prepare(local(missing))
+            assert (caught.value.code, caught.value.kind) == ("local-file-not-found", "environment")
+            assert caught.value.details["path"] == str(missing)
+
+
+def test_a_local_wheel_that_cannot_be_read_is_diagnosed(preparer: Preparer, tmp_path: Path) -> None:
+    (tmp_path / WHEEL).mkdir()
+    for prepare in (preparer.wheel, preparer.metadata):
+        with pytest.raises(DiagnosticError) as caught:
+            prepare(local(tmp_path / WHEEL))
+        assert caught.value.code == "local-file-unreadable"
+        assert str(tmp_path / WHEEL) in caught.value.cause
 
 
 def test_metadata_must_describe_the_candidate(preparer: Preparer, files: Path) -> None:
@@ -181,3 +212,28 @@ def test_cached_metadata_of_a_local_wheel_follows_the_file(files: Path, tmp_path
     os.utime(wheel, ns=(wheel.stat().st_atime_ns, wheel.stat().st_mtime_ns + 10**9))
     with HttpFetcher() as fetcher, Preparer(fetcher, tmp_path / "shared") as second:
         assert [str(r) for r in second.metadata(local(wheel)).requires_dist or []] == ["rich"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"[]",
+        b'{"name": 1, "version": "1.0"}',
+        b'{"name": "demo", "version": "1.0", "requires_dist": "idna"}',
+        b'{"name": "demo", "version": "1.0", "no_such_field": "x"}',
+        b'{"name": "other", "version": "1.0"}',
+        b'{"name": "demo", "version": "9.9"}',
+        b'{"name": "demo", "versi',
+    ],
+)
+def test_a_bad_metadata_cache_entry_is_read_again_and_replaced(
+    files: Path, tmp_path: Path, entry: bytes
+) -> None:
+    wheel = local(files / WHEEL)
+    with HttpFetcher() as fetcher, Preparer(fetcher, tmp_path / "shared") as first:
+        first.metadata(wheel)
+    (cached,) = (tmp_path / "shared" / "metadata-v1").iterdir()
+    cached.write_bytes(entry)
+    with HttpFetcher() as fetcher, Preparer(fetcher, tmp_path / "shared") as second:
+        assert [str(r) for r in second.metadata(wheel).requires_dist or []] == ["idna>=3"]
+    assert json.loads(cached.read_bytes())["requires_dist"] == ["idna>=3"]

@@ -9,6 +9,7 @@ from, so diagnoses can say which file, variable or flag to change.
 from __future__ import annotations
 
 import configparser
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,7 +123,47 @@ def load_settings(
         if given is not None:
             raw[field_name] = given
             origins[field_name] = "--" + _flag_for(field_name)
+    _check_merged(raw, origins)
     return Settings(**raw, origins=origins)  # type: ignore[arg-type]
+
+
+def _check_merged(raw: dict[str, object], origins: Mapping[str, str]) -> None:
+    """Checks of the merged values, whichever source gave them (flags arrive already typed,
+    past `_convert`); index paths become ``file://`` URLs, as pip accepts a directory."""
+    timeout = raw.get("timeout")
+    if isinstance(timeout, int | float) and not (math.isfinite(timeout) and timeout > 0):
+        raise _bad_value(
+            "timeout", str(timeout), origins["timeout"], "a positive number of seconds"
+        )
+    retries = raw.get("retries")
+    if isinstance(retries, int) and retries < 0:
+        raise _bad_value("retries", str(retries), origins["retries"], "a whole number, 0 or more")
+    if raw.get("no_index") is True:
+        return  # indexes that will not be read need not exist
+    if isinstance(raw.get("index_url"), str):
+        raw["index_url"] = _index_location(str(raw["index_url"]), origins["index_url"])
+    extra = raw.get("extra_index_urls")
+    if isinstance(extra, tuple | list):
+        where = origins["extra_index_urls"]
+        raw["extra_index_urls"] = tuple(_index_location(str(url), where) for url in extra)
+
+
+def _index_location(value: str, where: str) -> str:
+    """An index given as a URL, or as a directory laid out like one (made a ``file://`` URL)."""
+    if "://" in value or value.startswith("file:"):
+        return value
+    path = Path(value).expanduser()
+    if path.is_dir():
+        return path.resolve().as_uri()
+    raise DiagnosticError(
+        "invalid-index-url",
+        "usage",
+        f"index {value!r} is neither a URL nor an existing directory",
+        evidence=(f"set in {where}", f"no directory {path.absolute()}"),
+        note="An index is a URL (https://host/simple) or a local directory laid out like one "
+        "(PEP 503); correct or remove the setting where it was made.",
+        details={"url": value, "origin": where},
+    )
 
 
 def _flag_for(key: str) -> str:
@@ -146,7 +187,7 @@ def _read_file(path: Path, command: str) -> dict[str, tuple[str, str]]:
             "usage",
             f"pip configuration file {path} cannot be read",
             evidence=(str(exc),),
-            fix=f"fix or remove {path}",
+            note=f"Correct the syntax of {path} (an INI file) or remove it.",
         ) from exc
     found: dict[str, tuple[str, str]] = {}
     for section in ("global", command):
@@ -180,24 +221,26 @@ def _convert(key: str, value: str, where: str) -> object:
         try:
             return float(text)
         except ValueError:
-            raise _bad_value(key, value, where, "a number of seconds") from None
+            raise _bad_value(key, value, where, "a positive number of seconds") from None
     if key == "retries":
         try:
             return int(text)
         except ValueError:
-            raise _bad_value(key, value, where, "a whole number") from None
+            raise _bad_value(key, value, where, "a whole number, 0 or more") from None
     if key == "index_strategy" and text not in ("first-index", "unsafe-best-match"):
         raise _bad_value(key, value, where, "first-index or unsafe-best-match")
     return text
 
 
 def _bad_value(key: str, value: str, where: str, expected: str) -> DiagnosticError:
+    flag = _flag_for(key)
     return DiagnosticError(
         "invalid-setting",
         "usage",
-        f"setting {_flag_for(key)} = {value!r} is not {expected}",
+        f"setting {flag} = {value!r} is not {expected}",
         evidence=(f"set in {where}",),
-        fix=f"correct or remove {_flag_for(key)} in {where}",
+        note=f"Correct or remove {flag} in {where}.",
+        details={"setting": flag, "value": value, "origin": where},
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import threading
+import typing
 import zipfile
-from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -17,7 +19,15 @@ from packaging.version import InvalidVersion, Version
 
 from pipwise.dists import Candidate, Link
 from pipwise.errors import DiagnosticError
-from pipwise.net.http import Fetcher, check_bytes, check_file, redact_url, status_error, url_to_path
+from pipwise.memo import Once
+from pipwise.net.http import (
+    Fetcher,
+    check_bytes,
+    check_file,
+    local_file_error,
+    redact_url,
+    url_to_path,
+)
 
 if TYPE_CHECKING:
     from tempfile import TemporaryDirectory
@@ -43,8 +53,8 @@ class Preparer:
             cache_dir = Path(self._scratch.name)
         self._wheels = cache_dir / "wheels-v1"
         self._metadata_dir = cache_dir / "metadata-v1"
-        self._lock = threading.Lock()
-        self._metadata: dict[str, Future[RawMetadata]] = {}
+        self._metadata: Once[str, RawMetadata] = Once()
+        self._wheel_files: Once[tuple[str, frozenset[tuple[str, str]]], Path] = Once()
 
     def __enter__(self) -> Self:
         return self
@@ -69,33 +79,17 @@ class Preparer:
     def raw_metadata(self, candidate: Candidate) -> RawMetadata:
         """The same metadata in packaging's raw form (fields as written), for readers that
         parse only what they need: most of a package's Requires-Dist lines are for extras.
-        Resolving needs nothing more, so the email parser loads only on a cache miss."""
-        return self._read(candidate)
-
-    def _read(self, candidate: Candidate) -> RawMetadata:
-        with self._lock:
-            future = self._metadata.get(candidate.link.url)
-            owner = future is None
-            if future is None:
-                future = self._metadata[candidate.link.url] = Future()
-        if owner:
-            try:
-                future.set_result(self._read_metadata(candidate))
-            except BaseException as exc:
-                future.set_exception(exc)
-        return future.result()
+        Resolving needs nothing more, so the email parser loads only on a cache miss.
+        Memoized per file URL and safe from any thread: this is the one metadata memo."""
+        return self._metadata.get(candidate.link.url, partial(self._read_metadata, candidate))
 
     def _read_metadata(self, candidate: Candidate) -> RawMetadata:
         _require_wheel(candidate)
         entry = self._metadata_entry(candidate.link)
         if entry is not None:
-            try:
-                raw: RawMetadata = json.loads(entry.read_bytes())
-            except (OSError, ValueError):
-                pass  # absent or torn: read it from the source below
-            else:
-                _check(raw, candidate, candidate.link.url)
-                return raw
+            cached = _read_entry(entry, candidate)
+            if cached is not None:
+                return cached
         raw, url = self._fetch_raw(candidate)
         _check(raw, candidate, url)
         if entry is not None:
@@ -136,18 +130,29 @@ class Preparer:
     def wheel(self, candidate: Candidate) -> Path:
         """The wheel file of ``candidate``, checked against the link's hashes: a local file is
         used in place; a remote one is downloaded to ``wheels-v1/<sha256 of URL>/`` in the
-        cache, where a copy that still matches its hashes is reused."""
+        cache, where a copy that still matches its hashes is reused. Memoized per URL and
+        hashes (safe from any thread), so reading metadata from a wheel and installing it
+        download it once."""
+        link = candidate.link
+        key = (link.url, frozenset(link.hashes.items()))
+        return self._wheel_files.get(key, partial(self._wheel, candidate))
+
+    def _wheel(self, candidate: Candidate) -> Path:
         _require_wheel(candidate)
         link = candidate.link
         if link.is_file_url:
             path = url_to_path(link.url)
-            if not path.is_file():
-                raise status_error(404, link.url)
             if link.hashes:
                 check_file(path, link.hashes, url=link.url)
+            else:
+                try:
+                    with path.open("rb"):  # used in place, so it must be there and readable
+                        pass
+                except OSError as exc:
+                    raise local_file_error(path, exc) from exc
             return path
         dest = self._wheels / hashlib.sha256(link.url.encode()).hexdigest() / link.filename
-        # Without hashes a cached copy cannot be told from a stale one, so it is fetched again.
+        # Without hashes a cached copy cannot be told from a stale one: each run fetches anew.
         if link.hashes and dest.is_file():
             try:
                 check_file(dest, link.hashes, url=link.url)
@@ -198,10 +203,52 @@ def _wheel_metadata(path: Path, url: str) -> bytes:
                 found = f"{len(members)} .dist-info/METADATA files"
                 raise _invalid("invalid-wheel", url, f"{path.name} has {found}, not one")
             return archive.read(members[0])
-    except FileNotFoundError as exc:
-        raise status_error(404, url) from exc
+    except OSError as exc:
+        raise local_file_error(path, exc) from exc
     except zipfile.BadZipFile as exc:
         raise _invalid("invalid-wheel", url, f"{path.name} is not a valid zip: {exc}") from exc
+
+
+def _read_entry(entry: Path, candidate: Candidate) -> RawMetadata | None:
+    """The metadata cached at ``entry`` if it is whole, has packaging's raw shape and describes
+    ``candidate``; otherwise None, so that the caller reads the source and rewrites the entry
+    (a damaged or stale cache must never be blamed on the wheel)."""
+    try:
+        raw = _as_raw(json.loads(entry.read_bytes()))
+        _check(raw, candidate, entry.as_uri())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, DiagnosticError) as exc:
+        logger.debug("ignoring the metadata cache entry %s: %s", entry, exc)
+        return None
+    return raw
+
+
+@functools.cache
+def _raw_kinds() -> dict[str, type]:
+    """RawMetadata field -> the JSON type of its value: str, list (of str) or dict (str: str)."""
+    from packaging.metadata import RawMetadata
+
+    hints = typing.get_type_hints(RawMetadata)
+    return {key: typing.get_origin(hint) or hint for key, hint in hints.items()}
+
+
+def _as_raw(data: object) -> RawMetadata:
+    """``data`` as RawMetadata; ValueError unless every field has the type packaging gives it."""
+    kinds = _raw_kinds()
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {type(data).__name__}, not an object")
+    for key, value in data.items():
+        kind = kinds.get(key)
+        if kind is None or type(value) is not kind:
+            raise ValueError(f"field {key!r} holds {value!r}")
+        if isinstance(value, dict):
+            parts = [*value, *value.values()]
+        else:
+            parts = value if isinstance(value, list) else [value]
+        if not all(isinstance(part, str) for part in parts):
+            raise ValueError(f"field {key!r} holds {value!r}")
+    return typing.cast("RawMetadata", data)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

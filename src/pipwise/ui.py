@@ -22,4 +22,4 @@ class UI(Protocol):
         """Something the user should know that does not stop the command."""
 
     def confirm(self, question: str) -> bool:
-        """Ask yes/no on a terminal; True without asking when not interactive."""
+        """Ask yes/no and read the answer from stdin, terminal or not; end of input is no."""

@@ -213,3 +213,9 @@ def test_uninstall_by_a_user_who_cannot_write_there_is_refused(
     assert error["fix"] is None
     assert "pipwise venv" in error["note"] and "sudo" not in result.stdout
     assert (site / "lib").is_dir()
+
+
+def test_uninstall_typo_fix_is_an_uninstall_command(pipwise: Pipwise, venv: Path) -> None:
+    result = pipwise("uninstall", "--python", str(venv), "-y", "requests=2.31.0")
+    assert result.returncode == 2
+    assert f"fix: pipwise uninstall --python {venv} -y requests==2.31.0\n" in result.stderr

@@ -14,9 +14,11 @@ from pipwise.errors import DiagnosticError
 from pipwise.index.collector import (
     collect_find_links,
     collect_project,
+    link_filename,
     parse_html,
     parse_json,
     project_url,
+    split_hash_fragment,
 )
 from pipwise.net.http import HttpFetcher
 from tests.support.index_server import Annotation, IndexServer, write_simple_index
@@ -84,6 +86,14 @@ def test_parse_html_reads_pep_503_and_658_attributes() -> None:
     assert (other.yanked, other.metadata_hashes, other.hashes) == ("", {}, {})
 
 
+def test_parse_json_treats_null_fields_as_absent() -> None:
+    body = json_page(
+        hashes=None, **{"requires-python": None, "core-metadata": None, "upload-time": None}
+    )
+    (link,) = parse_json(body, PAGE)
+    assert (link.hashes, link.requires_python, link.metadata_hashes) == ({}, None, None)
+
+
 def test_parse_json_reads_pep_691_files() -> None:
     page = {
         "meta": {"api-version": "1.1"},
@@ -123,12 +133,46 @@ def test_parse_json_reads_pep_691_files() -> None:
     assert third.yanked is None
 
 
+def test_split_hash_fragment_reads_only_hash_fragments() -> None:
+    url = "https://example.org/files/demo-1.0.tar.gz"
+    assert split_hash_fragment(f"{url}#SHA256=AbC1") == (url, {"sha256": "abc1"})
+    assert split_hash_fragment(f"{url}#md5=00ff") == (url, {"md5": "00ff"})
+    assert split_hash_fragment(f"{url}#egg=cafe") == (url, {})  # hex-looking, but not a hash
+    assert split_hash_fragment(f"{url}#sha256=Not-Hex") == (url, {"sha256": "not-hex"})
+    assert split_hash_fragment(f"{url}#nosuchhash=ab") == (url, {})
+    assert split_hash_fragment(url) == (url, {})
+
+
+def test_link_filename_is_the_unquoted_last_segment() -> None:
+    assert link_filename("https://h/files/demo%2Bx-1.0.tar.gz?x=1#sha256=ab") == (
+        "demo+x-1.0.tar.gz"
+    )
+    assert link_filename("file:///srv/wheels/demo-1.0-py3-none-any.whl") == (
+        "demo-1.0-py3-none-any.whl"
+    )
+
+
+def json_page(**entry: object) -> bytes:
+    file = {"filename": "demo-1.0.tar.gz", "url": "demo-1.0.tar.gz", **entry}
+    return json.dumps({"meta": {"api-version": "1.0"}, "files": [file]}).encode()
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
         (b"<html>", "not JSON"),
         (b'{"meta": {"api-version": "1.0"}}', 'no "files" list'),
         (b'{"meta": {"api-version": "2.0"}, "files": []}', "API version 2.0"),
+        (b'{"meta": [], "files": []}', '"meta" is [], not an object'),
+        (b'{"files": ["demo-1.0.tar.gz"]}', "file entry without a URL"),
+        (json_page(hashes=["x"]), "'hashes' of demo-1.0.tar.gz is [\"x\"]"),
+        (json_page(hashes={"sha256": 1}), "'hashes' of demo-1.0.tar.gz is {\"sha256\": 1}"),
+        (json_page(yanked=1), "'yanked'"),
+        (json_page(size="10"), "'size'"),
+        (json_page(size=True), "'size'"),
+        (json_page(**{"requires-python": 3}), "'requires-python'"),
+        (json_page(**{"core-metadata": "sha256=ab"}), "'core-metadata'"),
+        (json_page(**{"dist-info-metadata": {"sha256": None}}), "'dist-info-metadata'"),
     ],
 )
 def test_invalid_json_pages_are_diagnosed(body: bytes, problem: str) -> None:

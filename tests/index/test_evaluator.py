@@ -8,7 +8,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pipwise.dists import Candidate, Link, Rejection
-from pipwise.index.evaluator import evaluate
+from pipwise.index.evaluator import evaluate, tag_ranks
 
 TAGS = (
     Tag("cp311", "cp311", "manylinux_2_17_x86_64"),
@@ -16,6 +16,7 @@ TAGS = (
     Tag("cp311", "none", "any"),
     Tag("py3", "none", "any"),
 )
+RANKS = tag_ranks(TAGS)
 NAME = canonicalize_name("demo")
 
 
@@ -29,7 +30,7 @@ def judge(
         requires_python=requires_python,
         yanked=yanked,
     )
-    return evaluate(link, name=NAME, tags=TAGS, python_version=Version("3.11.7"))
+    return evaluate(link, name=NAME, tags=TAGS, python_version=Version("3.11.7"), ranks=RANKS)
 
 
 def rejection(verdict: Candidate | Rejection) -> Rejection:
@@ -54,6 +55,13 @@ def test_wheels_get_the_position_of_their_best_tag(filename: str, priority: int)
     verdict = candidate(judge(filename))
     assert (verdict.name, verdict.version, verdict.kind) == ("demo", Version("1.0"), "wheel")
     assert verdict.tag_priority == priority
+    link = Link("u", filename, "p")
+    alone = evaluate(link, name=NAME, tags=TAGS, python_version=Version("3.11"))  # no ranks
+    assert candidate(alone).tag_priority == priority
+
+
+def test_tag_ranks_keep_the_first_position_of_a_repeated_tag() -> None:
+    assert tag_ranks([*TAGS, TAGS[0]])[TAGS[0]] == 0
 
 
 @pytest.mark.parametrize("filename", ["Demo-1.0.tar.gz", "demo-1.0.zip"])
@@ -105,9 +113,3 @@ def test_yanked_and_prereleases_are_left_to_the_resolver() -> None:
     verdict = candidate(judge("demo-2.0rc1-py3-none-any.whl", yanked="broken"))
     assert verdict.link.yanked == "broken"
     assert verdict.version.is_prerelease
-
-
-def test_tags_given_as_a_list_work_too() -> None:
-    link = Link("u", "demo-1.0-py3-none-any.whl", "p")
-    verdict = evaluate(link, name=NAME, tags=list(TAGS), python_version=Version("3.11"))
-    assert candidate(verdict).tag_priority == 3

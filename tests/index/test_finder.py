@@ -141,25 +141,15 @@ def test_results_are_memoized_across_threads(fetcher: HttpFetcher, private: Inde
     assert private.requests.count("/simple/demo/") == 1
 
 
-def test_prefetch_fetches_pages_in_parallel(fetcher: HttpFetcher, tmp_path: Path) -> None:
-    files = tmp_path / "files"
-    names = [f"pkg{i}" for i in range(6)]
-    for name in names:
-        build_wheel(WheelSpec(name, "1.0"), files)
-    with IndexServer(files) as server, make_finder(fetcher, [server.index_url]) as finder:
-        finder.prefetch([*names, "missing"])
-        assert all(finder.find(name).candidates for name in names)
-        assert finder.find("missing").candidates == ()
-        assert sorted(server.requests) == sorted(f"/simple/{n}/" for n in [*names, "missing"])
-
-
-def test_index_errors_surface_from_find(fetcher: HttpFetcher, private: IndexServer) -> None:
+def test_index_errors_surface_from_find_and_are_remembered(
+    fetcher: HttpFetcher, private: IndexServer
+) -> None:
     private.fail("/simple/demo/", 500)
     finder = make_finder(fetcher, [private.index_url])
-    with finder:
-        finder.prefetch(["demo"])
+    for _ in range(2):
         with pytest.raises(DiagnosticError, match="index-http-error"):
             finder.find("demo")
+    assert private.requests.count("/simple/demo/") == 1
 
 
 MACHINE_INDEX = Path("/opt/pypi/simple")

@@ -7,6 +7,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +30,13 @@ class _EchoHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        target = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("redirect")
+        if target:  # /anything?redirect=URL answers 302 with that Location
+            self.send_response(302)
+            self.send_header("Location", target[0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         headers = {key.lower(): value for key, value in self.headers.items()}
         body = json.dumps({"path": self.path, "headers": headers}).encode()
         self.send_response(200)
@@ -46,7 +54,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class EchoServer(ServesInBackground):
-    """Answers every GET with its request line path and headers as JSON; HTTPS if given TLS."""
+    """Answers every GET with its request line path and headers as JSON, or with a redirect to
+    the URL in its ``redirect`` query parameter; HTTPS if given TLS."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self._server = _QuietServer(("127.0.0.1", 0), _EchoHandler)
@@ -62,12 +71,6 @@ class EchoServer(ServesInBackground):
 def echo(response: Response) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(response.body)
     return data
-
-
-@pytest.fixture
-def fetcher() -> Iterator[HttpFetcher]:
-    with HttpFetcher(timeout=5, retries=2) as fetcher:
-        yield fetcher
 
 
 @pytest.fixture
@@ -106,9 +109,10 @@ def test_get_returns_error_statuses(fetcher: HttpFetcher, index: IndexServer) ->
     assert (response.status, response.ok) == (404, False)
 
 
-def test_get_retries_server_errors(fetcher: HttpFetcher, index: IndexServer) -> None:
+def test_get_retries_server_errors(index: IndexServer) -> None:
     index.fail("/simple/demo/", 503, times=2)
-    assert fetcher.get(f"{index.index_url}/demo/").status == 200
+    with HttpFetcher(timeout=5, retries=2) as fetcher:
+        assert fetcher.get(f"{index.index_url}/demo/").status == 200
     assert index.requests.count("/simple/demo/") == 3
 
 
@@ -127,6 +131,42 @@ def test_credentials_become_basic_auth_and_stay_on_the_page_url(fetcher: HttpFet
     headers = echo(response)["headers"]
     assert headers["authorization"] == "Basic YWxpY2U6c0BjcmV0"  # alice:s@cret
     assert headers["user-agent"].startswith("pipwise/")
+
+
+def redirect_to(server: EchoServer, target: str, *, auth: str = "alice:pw@") -> str:
+    """A URL on ``server``, with credentials, that redirects to ``target``."""
+    query = urllib.parse.urlencode({"redirect": target})
+    return f"{server.url.replace('://', f'://{auth}')}/start?{query}"
+
+
+def test_absolute_redirects_on_the_same_host_keep_credentials(fetcher: HttpFetcher) -> None:
+    with EchoServer() as server:
+        response = fetcher.get(redirect_to(server, f"{server.url}/simple/demo/"))
+    assert echo(response)["path"] == "/simple/demo/"
+    assert echo(response)["headers"]["authorization"] == "Basic YWxpY2U6cHc="  # alice:pw
+    assert response.url == server.url.replace("://", "://alice:pw@") + "/simple/demo/"
+
+
+def test_redirects_to_another_host_drop_credentials(fetcher: HttpFetcher) -> None:
+    with EchoServer() as server:
+        other = server.url.replace("127.0.0.1", "localhost")  # the same server, by another name
+        response = fetcher.get(redirect_to(server, f"{other}/simple/demo/"))
+    assert echo(response)["path"] == "/simple/demo/"
+    assert "authorization" not in echo(response)["headers"]
+    assert response.url == f"{other}/simple/demo/"
+
+
+def test_credentials_follow_an_https_upgrade_only_between_default_ports() -> None:
+    from pipwise.net._transport import _redirect_target
+
+    url = "http://u:pw@example.org/simple/"
+    assert (
+        _redirect_target(url, "https://example.org/simple/") == "https://u:pw@example.org/simple/"
+    )
+    assert _redirect_target(url, "https://example.org:8443/x") == "https://example.org:8443/x"
+    assert _redirect_target(url, "https://evil.example/x") == "https://evil.example/x"
+    secure = "https://u:pw@example.org/simple/"
+    assert _redirect_target(secure, "http://example.org/simple/") == "http://example.org/simple/"
 
 
 def test_proxy_receives_absolute_urls_and_its_credentials() -> None:
@@ -185,8 +225,26 @@ def test_download_copies_file_urls_with_the_same_checks(
     dest = tmp_path / "copy.whl"
     fetcher.download(wheel.as_uri(), dest, hashes={"sha256": sha256_of(wheel)})
     assert dest.read_bytes() == wheel.read_bytes()
-    with pytest.raises(DiagnosticError, match="index-http-error"):
+    with pytest.raises(DiagnosticError) as caught:
         fetcher.download((tmp_path / "gone.whl").as_uri(), dest, hashes=None)
+    err = caught.value
+    assert (err.code, err.kind) == ("local-file-not-found", "environment")
+    assert err.details["path"] == str(tmp_path / "gone.whl")
+    assert f"open {tmp_path / 'gone.whl'}: No such file or directory" in err.evidence
+
+
+def test_local_files_that_exist_but_cannot_be_read_are_diagnosed(
+    fetcher: HttpFetcher, tmp_path: Path
+) -> None:
+    (tmp_path / "page" / "index.html").mkdir(parents=True)  # a directory where a file belongs
+    for read in (
+        lambda: fetcher.get((tmp_path / "page").as_uri()),
+        lambda: fetcher.download((tmp_path / "page").as_uri(), tmp_path / "x.whl"),
+    ):
+        with pytest.raises(DiagnosticError) as caught:
+            read()
+        assert (caught.value.code, caught.value.kind) == ("local-file-unreadable", "environment")
+        assert "Is a directory" in caught.value.cause
 
 
 @pytest.mark.parametrize(
@@ -201,6 +259,50 @@ def test_download_http_errors(
         fetcher.download(url, tmp_path / "x.whl")
     assert caught.value.code == code
     assert caught.value.details["status"] == status
+
+
+@pytest.mark.parametrize(
+    "hashes", [{"nosuchhash": "ab"}, {"shake_128": "ab"}, {"NoSuchHash": "ab", "other": "cd"}]
+)
+def test_hashes_this_python_cannot_check_are_refused(hashes: dict[str, str]) -> None:
+    with pytest.raises(DiagnosticError) as caught:
+        check_bytes(b"data", hashes, url="https://example.org/files/demo-1.0.tar.gz")
+    err = caught.value
+    assert (err.code, err.kind) == ("hash-unverifiable", "integrity")
+    assert err.details["algorithms"] == sorted(hashes)
+    assert all(name in err.cause for name in hashes)
+
+
+def test_unknown_hashes_beside_a_known_one_are_skipped() -> None:
+    sha256 = "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7"
+    check_bytes(b"data", {"nosuchhash": "ab", "sha256": sha256}, url="x")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://u:hunter2@127.0.0.1:abc/simple/", "Port could not be cast"),
+        ("http://127.0.0.1:99999/simple/", "out of range"),
+        ("ftp://127.0.0.1/simple/", "http://, https:// and file://"),
+        ("https:///simple/", "no host"),
+    ],
+)
+def test_unusable_urls_are_usage_errors(fetcher: HttpFetcher, url: str, problem: str) -> None:
+    for request in (lambda: fetcher.get(url), lambda: fetcher.download(url, Path("unused"))):
+        with pytest.raises(DiagnosticError) as caught:
+            request()
+        err = caught.value
+        assert (err.code, err.kind) == ("invalid-index-url", "usage")
+        assert problem in err.cause
+        assert err.details["url"] == redact_url(url)
+        assert "hunter2" not in json.dumps(err.to_json())
+
+
+def test_a_redirect_to_an_unusable_url_is_diagnosed(fetcher: HttpFetcher) -> None:
+    with EchoServer() as server, pytest.raises(DiagnosticError) as caught:
+        fetcher.get(redirect_to(server, "http://127.0.0.1:abc/simple/"))
+    assert caught.value.code == "invalid-index-url"
+    assert caught.value.details["url"] == "http://127.0.0.1:abc/simple/"
 
 
 def test_check_bytes_accepts_matching_hashes_in_any_case() -> None:
@@ -284,7 +386,33 @@ def test_trusted_hosts_skip_verification_quietly(https_server: EchoServer) -> No
         assert fetcher.get(https_server.url + "/simple/").status == 200
 
 
-def test_unreadable_cert_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(DiagnosticError) as caught:
-        HttpFetcher(cert=tmp_path / "missing.pem")
-    assert (caught.value.code, caught.value.kind) == ("tls-config-error", "usage")
+@pytest.mark.parametrize("bad", ["cert", "client_cert"])
+def test_the_tls_file_that_cannot_be_loaded_is_named(
+    ca: trustme.CA, tmp_path: Path, bad: str
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    client = tmp_path / "client.pem"
+    ca.issue_cert("client.example").private_key_and_cert_chain_pem.write_to_path(str(client))
+    broken = tmp_path / "broken.pem"
+    broken.write_text("not a certificate\n")
+    cert, client_cert = (broken, client) if bad == "cert" else (bundle, broken)
+    with (
+        HttpFetcher(cert=cert, client_cert=client_cert) as fetcher,
+        pytest.raises(DiagnosticError) as caught,
+    ):
+        fetcher.get("http://127.0.0.1:1/simple/")  # the TLS files load before any connection
+    err = caught.value
+    assert (err.code, err.kind) == ("tls-config-error", "usage")
+    assert str(broken) in err.cause
+    assert err.evidence == (f"{bad} = {broken}",)
+
+
+def test_a_missing_cert_is_reported_at_the_first_network_request(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    with HttpFetcher(cert=missing) as fetcher:
+        assert fetcher.get((tmp_path / "nope").as_uri()).status == 404  # file:// needs no TLS
+        with pytest.raises(DiagnosticError) as caught:
+            fetcher.get("http://127.0.0.1:1/simple/")
+    assert caught.value.code == "tls-config-error"
+    assert f"{missing}: [Errno 2]" in caught.value.cause

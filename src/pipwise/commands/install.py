@@ -24,7 +24,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from pipwise.commands._environment import refuse_externally_managed
+from pipwise.commands._environment import refuse_externally_managed, require_writable
 from pipwise.dists import Pin, Resolution
 from pipwise.errors import EXIT_OK, DiagnosticError
 from pipwise.formats.requirements import (
@@ -36,6 +36,7 @@ from pipwise.formats.requirements import (
 from pipwise.install.check import Breakage, check_plan
 from pipwise.install.installed import InstalledDistribution, installed_distributions
 from pipwise.install.plan import InstallPlan, plan_install
+from pipwise.install.uninstall import refuse_unremovable
 from pipwise.net.http import url_to_path
 from pipwise.resolve.resolver import MAX_STEPS, InstalledPreference, ResolveOptions, resolve
 from pipwise.session import Session
@@ -43,6 +44,7 @@ from pipwise.ui import UI
 
 if TYPE_CHECKING:
     from pipwise.install.report import InstallationReport
+    from pipwise.target import Target
 
 __all__ = ["collect_requirements", "run"]
 
@@ -196,6 +198,8 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
             "install would be refused unless --break-system-packages is given"
         )
 
+    if not options.dry_run:
+        require_writable(target, cwd=session.cwd)
     finder = session.finder(
         target, index_urls=_index_urls(session, parsed), find_links=parsed.find_links
     )
@@ -233,12 +237,14 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
         return resolution, plan_install(resolution, scheme_dists, reinstall=reinstall)
 
     resolution, plan = plan_for(parsed.requirements, ui.status)
-    broken = check_plan(scheme_dists, plan, target.markers)
+    broken = check_plan(scheme_dists, plan, target)
     if broken and not options.allow_breaking:
-        raise _would_break(broken, options, parsed, scheme_dists, target.markers, plan_for)
+        raise _would_break(broken, options, parsed, scheme_dists, target, plan_for)
     for breakage in broken:
         ui.warn(f"{breakage.describe()} (installing anyway: --allow-breaking)")
 
+    for old, _ in (*plan.upgrade, *plan.reinstall):
+        refuse_unremovable(old)  # before anything is downloaded
     changes = [*plan.install, *(pin for _, pin in (*plan.upgrade, *plan.reinstall))]
     wheels: dict[NormalizedName, Path] = {}
     if changes and not options.dry_run:
@@ -314,7 +320,7 @@ def _would_break(
     options: argparse.Namespace,
     parsed: ParsedRequirements,
     installed: Sequence[InstalledDistribution],
-    markers: Mapping[str, str],
+    target: Target,
     plan_for: Callable[
         [Sequence[RequestedRequirement], Callable[[str], None]], tuple[Resolution, InstallPlan]
     ],
@@ -339,7 +345,7 @@ def _would_break(
         except DiagnosticError as error:
             failure = error.cause
             break
-        pending = check_plan(installed, plan, markers)
+        pending = check_plan(installed, plan, target)
         if not pending:
             fixed = True
             break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -17,11 +18,35 @@ from pipwise.session import Session
 from pipwise.ui import UI
 
 
+def _command(options: argparse.Namespace, replace: dict[str, str]) -> str:
+    """This uninstall command as given, with some names replaced."""
+    words = ["pipwise", "uninstall"]
+    if options.python:
+        words += ["--python", options.python]
+    if options.yes:
+        words.append("-y")
+    for file in options.requirement_files:
+        words += ["-r", file]
+    words += [replace.get(name, name) for name in options.names]
+    return " ".join(shlex.quote(word) for word in words)
+
+
 def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
     """Uninstall the named distributions from the target."""
-    names = [parse_requirement(n).requirement.name for n in options.names]
+    names = []
+    for text in options.names:
+        try:
+            names.append(parse_requirement(text).requirement.name)
+        except DiagnosticError as error:
+            corrected = error.details.get("corrected")
+            error.fix = _command(options, {text: corrected}) if isinstance(corrected, str) else None
+            raise
     for file in options.requirement_files:
-        names += [r.requirement.name for r in parse_file(Path(file)).requirements]
+        try:
+            names += [r.requirement.name for r in parse_file(Path(file)).requirements]
+        except DiagnosticError as error:
+            error.fix = None  # the parser's fixes are install commands
+            raise
     if not names:
         raise DiagnosticError(
             "nothing-to-uninstall",

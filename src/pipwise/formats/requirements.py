@@ -26,6 +26,13 @@ __all__ = ["ParsedRequirements", "RequestedRequirement", "parse_file", "parse_re
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPERATOR_TYPO = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*=\s*([^=<>~!].*)$")
+#: An option line: the name, then ``=`` (spaces allowed around it) or whitespace, then the
+#: value. A short option may also be glued to its value (``-rother.txt``), as in pip.
+_OPTION = re.compile(r"(--[\w-]+(?=[\s=]|$)|-\w)\s*(?:=\s*)?(.*)")
+#: Per-requirement options (``--hash=...`` from pip-compile) start at the first word of a
+#: requirement line that begins with a dash, as pip splits such lines.
+_REQUIREMENT_OPTION = re.compile(r"\s(--?[A-Za-z][\w-]*)")
+_COMMAND_LINE = "the command line"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,37 +67,56 @@ class ParsedRequirements:
         self.pre = self.pre or other.pre
 
 
-def parse_requirement(text: str, source: str = "the command line") -> RequestedRequirement:
-    """Parse one PEP 508 requirement, turning syntax errors into a diagnosis with a fix."""
+def parse_requirement(text: str, source: str = _COMMAND_LINE) -> RequestedRequirement:
+    """Parse one PEP 508 requirement, turning syntax errors into a diagnosis; a typo on the
+    command line gets a pasteable fix."""
+    return _parse(text, source, where=source)
+
+
+def _parse(text: str, source: str, *, where: str) -> RequestedRequirement:
     try:
         return RequestedRequirement(Requirement(text), source)
     except InvalidRequirement as exc:
-        raise _invalid(text, source, str(exc)) from None
+        raise _invalid(text, source, str(exc), where) from None
 
 
-def _invalid(text: str, source: str, detail: str) -> DiagnosticError:
+def _invalid(text: str, source: str, detail: str, where: str) -> DiagnosticError:
+    """``invalid-requirement``; for a single ``=`` the corrected text is in
+    ``details["corrected"]``, so a caller that knows the whole command can repeat it."""
+    corrected = _corrected(text)
     fix = None
-    note = None
-    match = _OPERATOR_TYPO.match(text.strip())
-    if match:
-        corrected = f"{match.group(1)}{match.group(2) or ''}=={match.group(3).strip()}"
-        try:
-            Requirement(corrected)
-        except InvalidRequirement:
-            pass
-        else:
-            fix = f"pipwise install '{corrected}'"
-            note = "a single '=' is not a version operator; '==' pins an exact version"
+    if corrected is None:
+        note = (
+            "a requirement is a name with optional extras, version specifiers and markers, "
+            "e.g. 'requests>=2.31' or 'rich[jupyter]==13.7.1'"
+        )
+    elif source == _COMMAND_LINE:
+        fix = "pipwise install " + shlex.quote(corrected)
+        note = "a single '=' is not a version operator; '==' pins an exact version"
+    else:
+        note = f"{where} should read: {corrected}  ('==' pins a version; '=' is no operator)"
     return DiagnosticError(
         "invalid-requirement",
         "usage",
         f"{text!r} is not a valid requirement",
         evidence=(f"from {source}", detail),
         fix=fix,
-        note=note
-        or "a requirement is a name with optional extras, version specifiers and markers, "
-        "e.g. 'requests>=2.31' or 'rich[jupyter]==13.7.1'",
+        note=note,
+        details={"corrected": corrected} if corrected else {},
     )
+
+
+def _corrected(text: str) -> str | None:
+    """``text`` with a single ``=`` made ``==``, if that makes it a valid requirement."""
+    match = _OPERATOR_TYPO.match(text.strip())
+    if match is None:
+        return None
+    corrected = f"{match.group(1)}{match.group(2) or ''}=={match.group(3).strip()}"
+    try:
+        Requirement(corrected)
+    except InvalidRequirement:
+        return None
+    return corrected
 
 
 def parse_file(
@@ -121,16 +147,20 @@ def parse_file(
         near = sorted(p.name for p in resolved.parent.glob("*requirements*.txt"))
         if near:
             evidence.append("requirements files in that directory: " + ", ".join(near))
+        fix = note = None
+        if _from:  # the line to correct is in another file: no command can fix it
+            note = f"correct the line at {_from}; a relative path there is taken from its file"
+        elif len(near) == 1:
+            fix = f"pipwise install -r {shlex.quote(str(path.parent / near[0]))}"
+        elif not near:
+            note = "check the path; a relative path is taken from the current directory"
         raise DiagnosticError(
             "requirements-file-not-found",
             "usage",
             f"requirements file {path} does not exist",
             evidence=tuple(evidence),
-            fix=f"pipwise install -r {shlex.quote(near[0])}" if len(near) == 1 else None,
-            note=None
-            if near
-            else "check the path; relative paths are taken from the "
-            "current directory (or, in a nested -r line, from the including file)",
+            fix=fix,
+            note=note,
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DiagnosticError(
@@ -145,11 +175,14 @@ def parse_file(
         source = f"{path}:{lineno}"
         if line.startswith("-"):
             _apply_option(parsed, line, source, path, constraint, environ, _seen | {resolved})
-        else:
-            req = parse_requirement(line, source)
-            parsed.requirements.append(
-                RequestedRequirement(req.requirement, source, constraint=constraint)
-            )
+            continue
+        option = _REQUIREMENT_OPTION.search(line)
+        if option:
+            raise _unsupported(option[1], line, source)
+        req = _parse(line, source, where=f"line {lineno} of {path}")
+        parsed.requirements.append(
+            RequestedRequirement(req.requirement, source, constraint=constraint)
+        )
     return parsed
 
 
@@ -192,13 +225,9 @@ def _apply_option(
     environ: Mapping[str, str],
     seen: frozenset[Path],
 ) -> None:
-    name, _, value = line.partition("=") if line.startswith("--") else (line, "", "")
-    if not value:
-        name, _, value = line.partition(" ")
-    name, value = name.strip(), value.strip()
-    if name.startswith("-") and not name.startswith("--") and len(name) > 2 and not value:
-        name, value = name[:2], name[2:]  # "-rother.txt"
-    if name in ("--pre",):
+    match = _OPTION.fullmatch(line)
+    name, value = (match[1], match[2].strip()) if match else (line.split()[0], "")
+    if name == "--pre":
         parsed.pre = True
         return
     if name == "--no-index":
@@ -206,17 +235,7 @@ def _apply_option(
         return
     kind = _OPTIONS_WITH_VALUE.get(name)
     if kind is None or not value:
-        raise DiagnosticError(
-            "unsupported-requirements-option",
-            "usage",
-            f"option {name!r} in {source} is not supported by this version of pipwise"
-            if kind is None
-            else f"option {name} in {source} needs a value",
-            evidence=(f"{source}: {line}",),
-            fix=None,
-            note="supported here: requirement lines, -r, -c, -i/--index-url, "
-            "--extra-index-url, -f/--find-links, --no-index, --pre",
-        )
+        raise _unsupported(name, line, source, needs_value=kind is not None)
     if kind in ("requirement", "constraint"):
         nested_path = Path(value)
         if not nested_path.is_absolute():
@@ -236,3 +255,29 @@ def _apply_option(
     else:
         local = path.parent / value
         parsed.find_links.append(str(local) if "://" not in value and local.exists() else value)
+
+
+def _unsupported(
+    name: str, line: str, source: str, *, needs_value: bool = False
+) -> DiagnosticError:
+    if needs_value:
+        cause = f"option {name} in {source} needs a value"
+    else:
+        cause = f"option {name!r} in {source} is not supported by this version of pipwise"
+    note = (
+        "supported here: requirement lines, -r, -c, -i/--index-url, --extra-index-url, "
+        "-f/--find-links, --no-index, --pre"
+    )
+    if name == "--hash":
+        note = (
+            "hash-checking mode is not supported yet; generate the file without hashes "
+            "(pip-compile without --generate-hashes) to install from it. " + note
+        )
+    return DiagnosticError(
+        "unsupported-requirements-option",
+        "usage",
+        cause,
+        evidence=(f"{source}: {line}",),
+        note=note,
+        details={"option": name},
+    )

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import posixpath
 import re
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict, TypeVar, cast
 
 from packaging.utils import canonicalize_name
 
 from pipwise.dists import Link
 from pipwise.errors import DiagnosticError
-from pipwise.net.http import Fetcher, Response, redact_url, status_error, url_to_path
+from pipwise.net.http import (
+    Fetcher,
+    Response,
+    link_filename,
+    local_file_error,
+    redact_url,
+    status_error,
+    url_to_path,
+)
 
 __all__ = [
     "ACCEPT",
     "collect_find_links",
     "collect_project",
+    "link_filename",
     "parse_html",
     "parse_json",
     "project_url",
+    "split_hash_fragment",
 ]
 
 logger = logging.getLogger(__name__)
@@ -32,7 +42,11 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 #: PEP 691 content negotiation: JSON preferred, then the versioned HTML, then any HTML.
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
-_HASH_FRAGMENT = re.compile(r"([a-z0-9_]+)=([0-9a-fA-F]+)")
+_HASH_FRAGMENT = re.compile(r"(\w+)=(.+)")
+#: PEP 503: a fragment names a hashlib algorithm guaranteed on every Python. Other fragments
+#: (``#egg=name``, ``#md5sum``) are not hashes, even when they happen to look like one.
+_FRAGMENT_HASHES = frozenset(hashlib.algorithms_guaranteed) - {"shake_128", "shake_256"}
+_T = TypeVar("_T")
 
 #: One entry of a PEP 691 ``files`` list.
 _JsonFile = TypedDict(
@@ -96,6 +110,8 @@ def collect_find_links(fetcher: Fetcher, location: str) -> list[Link]:
 
 def _parse_response(response: Response) -> list[Link]:
     if not response.ok:
+        if response.url.startswith("file:"):  # the fetcher answers 404 for a missing file
+            raise local_file_error(url_to_path(response.url))
         raise status_error(response.status, response.url)
     kind = response.content_type
     is_json = kind == JSON_TYPE or (not kind and response.body.lstrip().startswith(b"{"))
@@ -104,15 +120,26 @@ def _parse_response(response: Response) -> list[Link]:
     return parse_html(response.body.decode("utf-8", "replace"), response.url)
 
 
-def _split_fragment(url: str) -> tuple[str, dict[str, str]]:
-    """The URL without its fragment, and the hash a ``#sha256=...`` fragment names."""
+def split_hash_fragment(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without its fragment, and the hash a ``#<algorithm>=<hex>`` fragment names
+    (algorithm and digest lower-cased); no hash for any other fragment. A digest that is not
+    valid hex is still returned, so the file fails its hash check rather than going unchecked.
+
+    >>> split_hash_fragment("https://example.org/demo-1.0.tar.gz#SHA256=AB12")
+    ('https://example.org/demo-1.0.tar.gz', {'sha256': 'ab12'})
+    >>> split_hash_fragment("https://example.org/demo-1.0.tar.gz#egg=cafe")
+    ('https://example.org/demo-1.0.tar.gz', {})
+    """
     plain, _, fragment = url.partition("#")
     match = _HASH_FRAGMENT.fullmatch(fragment)
-    return plain, ({match[1]: match[2].lower()} if match else {})
+    if match is None or match[1].lower() not in _FRAGMENT_HASHES:
+        return plain, {}
+    return plain, {match[1].lower(): match[2].lower()}
 
 
-def _filename(url: str) -> str:
-    return urllib.parse.unquote(posixpath.basename(urllib.parse.urlsplit(url).path))
+def _core_metadata(core_metadata: _T, dist_info_metadata: _T) -> _T:
+    """PEP 714: ``core-metadata`` wins; ``dist-info-metadata`` is read for older indexes."""
+    return dist_info_metadata if core_metadata is None else core_metadata
 
 
 def _metadata_attr(value: str | None) -> dict[str, str] | None:
@@ -150,20 +177,20 @@ def parse_html(text: str, page_url: str) -> list[Link]:
         href = attrs.get("href")
         if not href:
             continue
-        url, hashes = _split_fragment(urllib.parse.urljoin(base, href))
-        # PEP 714: the new attribute wins; the old one is read for older indexes.
-        metadata = attrs.get("data-core-metadata")
-        if metadata is None:
-            metadata = attrs.get("data-dist-info-metadata")
+        url, hashes = split_hash_fragment(urllib.parse.urljoin(base, href))
         links.append(
             Link(
                 url=url,
-                filename=_filename(url),
+                filename=link_filename(url),
                 comes_from=comes_from,
                 hashes=hashes,
                 requires_python=attrs.get("data-requires-python") or None,
                 yanked=(attrs["data-yanked"] or "") if "data-yanked" in attrs else None,
-                metadata_hashes=_metadata_attr(metadata),
+                metadata_hashes=_metadata_attr(
+                    _core_metadata(
+                        attrs.get("data-core-metadata"), attrs.get("data-dist-info-metadata")
+                    )
+                ),
             )
         )
     return links
@@ -180,6 +207,38 @@ def _invalid(page_url: str, problem: str) -> DiagnosticError:
     )
 
 
+#: PEP 691 file fields and the JSON types each may hold; null counts as absent.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "filename": (str,),
+    "hashes": (dict,),
+    "requires-python": (str,),
+    "yanked": (bool, str),
+    "core-metadata": (bool, dict),
+    "dist-info-metadata": (bool, dict),
+    "upload-time": (str,),
+    "size": (int,),
+}
+
+
+def _json_file(raw: object, page_url: str) -> _JsonFile:
+    """``raw`` checked against the types PEP 691 gives its fields, so that a malformed page is
+    a diagnosis rather than a crash further on."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):
+        raise _invalid(page_url, f"file entry without a URL: {raw!r}")
+    for key, types in _FIELD_TYPES.items():
+        value = raw.get(key)
+        if value is None:
+            continue
+        # type(), not isinstance(): JSON true is no size, and json.loads builds exact types.
+        valid = type(value) in types and (
+            not isinstance(value, dict)
+            or all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        )
+        if not valid:
+            raise _invalid(page_url, f"{key!r} of {raw['url']} is {json.dumps(value)}")
+    return cast(_JsonFile, raw)
+
+
 def _json_metadata(value: bool | dict[str, str] | None) -> dict[str, str] | None:
     if isinstance(value, dict):
         return {name.lower(): digest.lower() for name, digest in value.items()}
@@ -194,31 +253,31 @@ def parse_json(body: bytes, page_url: str) -> list[Link]:
         raise _invalid(page_url, f"not JSON ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise _invalid(page_url, 'no "files" list')
-    version = str(data.get("meta", {}).get("api-version", "1.0"))
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        raise _invalid(page_url, f'"meta" is {json.dumps(meta)}, not an object')
+    version = str(meta.get("api-version", "1.0"))
     if version.partition(".")[0] != "1":
         raise _invalid(page_url, f"API version {version} is not supported (only 1.x)")
     comes_from = redact_url(page_url)
     links = []
     for raw in data["files"]:
-        if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):
-            raise _invalid(page_url, f"file entry without a URL: {raw!r}")
-        entry = cast(_JsonFile, raw)
-        url, fragment_hashes = _split_fragment(urllib.parse.urljoin(page_url, entry["url"]))
+        entry = _json_file(raw, page_url)
+        url, fragment_hashes = split_hash_fragment(urllib.parse.urljoin(page_url, entry["url"]))
         hashes = entry.get("hashes") or fragment_hashes
         # pip's reading of PEP 691: true is yanked without a reason, "" is not yanked.
         yanked = entry.get("yanked")
-        metadata = entry.get("core-metadata")
-        if metadata is None:
-            metadata = entry.get("dist-info-metadata")
         links.append(
             Link(
                 url=url,
-                filename=entry.get("filename") or _filename(url),
+                filename=entry.get("filename") or link_filename(url),
                 comes_from=comes_from,
                 hashes={name.lower(): digest.lower() for name, digest in hashes.items()},
                 requires_python=entry.get("requires-python") or None,
                 yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
-                metadata_hashes=_json_metadata(metadata),
+                metadata_hashes=_json_metadata(
+                    _core_metadata(entry.get("core-metadata"), entry.get("dist-info-metadata"))
+                ),
                 upload_time=entry.get("upload-time"),
                 size=entry.get("size"),
             )

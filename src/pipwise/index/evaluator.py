@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
@@ -17,23 +17,19 @@ from packaging.version import Version
 
 from pipwise.dists import Candidate, Link, Rejection
 
-__all__ = ["evaluate"]
-
-_memo: tuple[tuple[Tag, ...], dict[Tag, int]] | None = None
+__all__ = ["evaluate", "tag_ranks"]
 
 
-def _ranks(tags: Sequence[Tag]) -> Mapping[Tag, int]:
-    """Tag -> position in ``tags``, memoized for the last tuple seen: hashing the target's ~900
-    tags would otherwise cost more than the rest of `evaluate`."""
-    global _memo
-    memo = _memo
-    if memo is not None and memo[0] is tags:
-        return memo[1]
+def tag_ranks(tags: Iterable[Tag]) -> dict[Tag, int]:
+    """Tag -> its position in ``tags`` (best first), for `evaluate` to look wheel tags up in.
+
+    >>> ranks = tag_ranks([Tag("py3", "none", "any"), Tag("py2", "none", "any")])
+    >>> ranks[Tag("py2", "none", "any")]
+    1
+    """
     ranks: dict[Tag, int] = {}
     for position, tag in enumerate(tags):
         ranks.setdefault(tag, position)
-    if isinstance(tags, tuple):  # only an immutable sequence can be recognized by identity
-        _memo = (tags, ranks)
     return ranks
 
 
@@ -43,9 +39,11 @@ def evaluate(
     name: NormalizedName,
     tags: Sequence[Tag],
     python_version: Version,
+    ranks: Mapping[Tag, int] | None = None,
 ) -> Candidate | Rejection:
     """Judge ``link`` for project ``name`` on a target with ``tags`` (best first) and Python
-    ``python_version``.
+    ``python_version``. A caller judging many links passes ``ranks=tag_ranks(tags)`` built
+    once: hashing a target's ~900 tags costs more than the rest of a verdict.
 
     Rejects files that are not wheels or sdists, belong to another project, have no tag the
     target supports, or whose Requires-Python excludes the target. Yanked files and
@@ -67,7 +65,8 @@ def evaluate(
         return Rejection(link, f"{filename} belongs to {project}, not {name}", "name-mismatch")
     priority = None
     if wheel_tags is not None:
-        ranks = _ranks(tags)
+        if ranks is None:
+            ranks = tag_ranks(tags)
         matching = [ranks[tag] for tag in wheel_tags if tag in ranks]
         if not matching:
             offered = "-".join(filename.removesuffix(".whl").split("-")[-3:])

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import difflib
 import re
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Self, TypeVar
 
 from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
@@ -19,14 +16,11 @@ from packaging.version import Version
 from pipwise.config import IndexStrategy
 from pipwise.dists import Candidate, Link, Rejection
 from pipwise.index.collector import collect_find_links, collect_project, project_url
-from pipwise.index.evaluator import evaluate
+from pipwise.index.evaluator import evaluate, tag_ranks
+from pipwise.memo import Once
 from pipwise.net.http import Fetcher, redact_url
 
 __all__ = ["FindResult", "Finder", "IndexStrategy"]
-
-
-_K = TypeVar("_K")
-_V = TypeVar("_V")
 
 #: Find-links directories hold every project's files; these say only "not this project".
 _FOREIGN = frozenset({"name-mismatch", "invalid-filename"})
@@ -74,55 +68,35 @@ class Finder:
         tags: Sequence[Tag],
         python_version: Version,
         index_strategy: IndexStrategy = "first-index",
-        max_workers: int = 16,
     ) -> None:
         self._fetcher = fetcher
         self._index_urls = tuple(index_urls)
         self._find_links = tuple(find_links)
         self._tags = tuple(tags)
+        self._ranks = tag_ranks(self._tags)
         self._python_version = python_version
         self._strategy = index_strategy
-        self._max_workers = max_workers
-        self._lock = threading.Lock()
-        self._results: dict[NormalizedName, Future[FindResult]] = {}
-        self._locations: dict[str, Future[list[Link]]] = {}
-        self._executor: ThreadPoolExecutor | None = None
+        self._results: Once[NormalizedName, FindResult] = Once()
+        self._locations: Once[str, list[Link]] = Once()
         #: Whether every index and find-links location is on this machine (nothing to overlap).
         self.is_local = all(url.startswith("file:") for url in self._index_urls) and all(
             "://" not in location or location.startswith("file:") for location in self._find_links
         )
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> Finder:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
-        """Stop prefetching; lookups not yet started are cancelled."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+        """Nothing to release: kept only until callers stop closing finders (and using them
+        as context managers), then removed with ``__enter__`` and ``__exit__``."""
 
     def find(self, name: str) -> FindResult:
         """The files of ``name``, evaluated for the target (memoized; safe from any thread)."""
         key = canonicalize_name(name)
-        return self._memoized(self._results, key, lambda: self._find(key))
-
-    def prefetch(self, names: Iterable[str]) -> None:
-        """Start fetching the pages of ``names`` in the background; `find` then waits only for
-        what is still in flight.
-
-        Local indexes are not prefetched: reading and parsing a file is CPU work, which a
-        thread only makes wait for the GIL; network fetches are where overlap pays.
-        """
-        if self.is_local:
-            return
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._max_workers, "pipwise-finder")
-            for key in map(canonicalize_name, names):
-                if key not in self._results:
-                    self._results[key] = self._executor.submit(self._find, key)
+        return self._results.get(key, partial(self._find, key))
 
     def similar_names(self, name: str, limit: int = 3) -> list[str]:
         """Project names close to ``name`` on indexes whose project list is cheap to read.
@@ -155,8 +129,8 @@ class Finder:
         sources += map(redact_url, self._find_links)
         offered = [(link, True) for link in links]
         for location in self._find_links:
-            found = self._memoized(
-                self._locations, location, partial(collect_find_links, self._fetcher, location)
+            found = self._locations.get(
+                location, partial(collect_find_links, self._fetcher, location)
             )
             offered += [(link, False) for link in found]
         candidates: list[Candidate] = []
@@ -167,7 +141,11 @@ class Finder:
                 continue
             seen.add(link.url)
             verdict = evaluate(
-                link, name=name, tags=self._tags, python_version=self._python_version
+                link,
+                name=name,
+                tags=self._tags,
+                python_version=self._python_version,
+                ranks=self._ranks,
             )
             if isinstance(verdict, Candidate):
                 candidates.append(verdict)
@@ -175,17 +153,3 @@ class Finder:
                 rejections.append(verdict)
         candidates.sort(key=_sort_key, reverse=True)
         return FindResult(name, tuple(candidates), tuple(rejections), served_by, tuple(sources))
-
-    def _memoized(self, table: dict[_K, Future[_V]], key: _K, compute: Callable[[], _V]) -> _V:
-        """``compute()`` once per key, even when several threads ask at the same time."""
-        with self._lock:
-            future = table.get(key)
-            owner = future is None
-            if future is None:
-                future = table[key] = Future()
-        if owner:
-            try:
-                future.set_result(compute())
-            except BaseException as exc:
-                future.set_exception(exc)
-        return future.result()

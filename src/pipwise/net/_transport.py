@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import ssl
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -35,6 +36,7 @@ from pipwise.net.http import (
     _MAX_REDIRECTS,
     Response,
     _host_port,
+    check_url,
     redact_url,
     status_error,
 )
@@ -51,10 +53,48 @@ def _split_auth(url: str) -> tuple[str, str | None]:
     return urllib.parse.urlunsplit(parts._replace(netloc=hostport)), urllib.parse.unquote(userinfo)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """Where a redirect from ``url`` to ``location`` leads, with ``url``'s credentials kept
+    when the target is the same host and port, or the same host upgraded from http's to
+    https's default port; any other host never sees them (the rule of requests and pip)."""
+    target = urllib.parse.urljoin(url, location)
+    check_url(target)
+    old, new = urllib.parse.urlsplit(url), urllib.parse.urlsplit(target)
+    userinfo, at, _ = old.netloc.rpartition("@")
+    if not at or "@" in new.netloc or old.hostname != new.hostname:
+        return target
+    old_port = old.port or _DEFAULT_PORTS.get(old.scheme)
+    new_port = new.port or _DEFAULT_PORTS.get(new.scheme)
+    upgrade = (old.scheme, old_port, new.scheme, new_port) == ("http", 80, "https", 443)
+    if upgrade or (old.scheme, old_port) == (new.scheme, new_port):
+        return urllib.parse.urlunsplit(new._replace(netloc=f"{userinfo}@{new.netloc}"))
+    return target
+
+
 def _is_refused(error: Exception | None) -> bool:
     return isinstance(error, NewConnectionError) and isinstance(
         error.__cause__, ConnectionRefusedError
     )
+
+
+@contextmanager
+def _loading(setting: str, what: str, path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn a failure to load one TLS file into a diagnosis naming that file and setting."""
+    try:
+        yield
+    except (OSError, ssl.SSLError) as exc:
+        raise DiagnosticError(
+            "tls-config-error",
+            "usage",
+            f"cannot load the TLS {what} {path}: {exc}",
+            (f"{setting} = {path}",),
+            note="cert is a PEM bundle of CA certificates (or a directory of them); "
+            "client_cert is one PEM file holding the client certificate and its private key.",
+            details={"setting": setting, "path": str(path)},
+        ) from exc
 
 
 class _FailFastRetry(Retry):
@@ -155,27 +195,21 @@ class Transport:
             response.release_conn()
 
     def _build_pools(self) -> tuple[urllib3.PoolManager, urllib3.PoolManager | None]:
-        cert, client_cert = self._cert, self._client_cert
         verified = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         unverified.check_hostname = False
         unverified.verify_mode = ssl.CERT_NONE
-        try:
-            if cert is not None:
+        cert, client_cert = self._cert, self._client_cert
+        if cert is not None:
+            with _loading("cert", "CA bundle", cert):
                 if Path(cert).is_dir():
                     verified.load_verify_locations(capath=cert)
                 else:
                     verified.load_verify_locations(cafile=cert)
-            if client_cert is not None:
+        if client_cert is not None:
+            with _loading("client_cert", "client certificate", client_cert):
                 verified.load_cert_chain(client_cert)
                 unverified.load_cert_chain(client_cert)
-        except (OSError, ssl.SSLError) as exc:
-            raise DiagnosticError(
-                "tls-config-error",
-                "usage",
-                f"cannot load the TLS certificate {cert or client_cert}: {exc}",
-                (f"cert={cert}", f"client_cert={client_cert}"),
-            ) from exc
         pool = self._make_pool(verified, self._pool_size)
         trusted_pool = self._make_pool(unverified, self._pool_size) if self._trusted else None
         if trusted_pool is not None:
@@ -224,7 +258,7 @@ class Transport:
             if not location:
                 return url, response
             response.drain_conn()
-            url = urllib.parse.urljoin(url, location)
+            url = _redirect_target(url, location)
         raise DiagnosticError(
             "index-http-error",
             "network",

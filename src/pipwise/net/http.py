@@ -3,12 +3,15 @@ lazily imported urllib3 + truststore transport), and hash checks."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http
 import os
+import posixpath
+import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -25,6 +28,9 @@ __all__ = [
     "Response",
     "check_bytes",
     "check_file",
+    "check_url",
+    "link_filename",
+    "local_file_error",
     "redact_url",
     "status_error",
     "url_to_path",
@@ -61,7 +67,8 @@ class Fetcher(Protocol):
     """What the index and the preparer need from the network; tests plug in here."""
 
     def get(self, url: str, *, accept: str | None = None) -> Response:
-        """GET an ``http(s)://`` or ``file://`` URL and return the response, whatever its status."""
+        """GET an ``http(s)://`` or ``file://`` URL and return the response, whatever its status
+        (a missing local file is a 404; one that exists but cannot be read raises)."""
         ...
 
     def download(self, url: str, dest: Path, *, hashes: Mapping[str, str] | None = None) -> Path:
@@ -77,7 +84,10 @@ def redact_url(url: str) -> str:
     >>> redact_url("https://token@example.org/simple/")
     'https://****@example.org/simple/'
     """
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # a malformed URL is shown in a diagnosis, so it must not raise here
+        return re.sub(r"//[^/?#]*@", "//****@", url)
     userinfo, at, hostport = parts.netloc.rpartition("@")
     if not at:
         return url
@@ -95,6 +105,43 @@ def url_to_path(url: str) -> Path:
         return Path(url2pathname(path))
     # urllib.request.url2pathname does just this on POSIX, but importing it costs ~35 ms.
     return Path(urllib.parse.unquote(path))
+
+
+def link_filename(url: str) -> str:
+    """The file name a URL ends with, percent-decoded, without query or fragment.
+
+    >>> link_filename("https://example.org/files/demo%2Bx-1.0.tar.gz?v=1#sha256=ab")
+    'demo+x-1.0.tar.gz'
+    """
+    return urllib.parse.unquote(posixpath.basename(urllib.parse.urlsplit(url).path))
+
+
+def check_url(url: str) -> None:
+    """Raise ``invalid-index-url`` unless ``url`` is an ``http(s)://`` URL with a host and a
+    numeric port: urllib3 and urlsplit would otherwise fail deep inside a request."""
+    problem = None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # urlsplit checks the port only when it is read
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if parts.scheme not in ("http", "https"):
+            problem = "pipwise reads http://, https:// and file:// URLs"
+        elif not parts.hostname:
+            problem = "it names no host"
+    if problem is None:
+        return
+    shown = redact_url(url)
+    raise DiagnosticError(
+        "invalid-index-url",
+        "usage",
+        f"{shown} is not a valid URL: {problem}",
+        (f"url {shown}",),
+        note="Correct the index URL or find-links location (from the command line, a "
+        "requirements file or pip's configuration), or the link that led here.",
+        details={"url": shown},
+    )
 
 
 def status_error(status: int, url: str) -> DiagnosticError:
@@ -126,12 +173,40 @@ def status_error(status: int, url: str) -> DiagnosticError:
     )
 
 
+def local_file_error(path: Path, exc: OSError | None = None) -> DiagnosticError:
+    """The diagnosis for a local file that cannot be read: ``local-file-not-found`` when it is
+    missing (``exc`` None, or a not-found error), ``local-file-unreadable`` otherwise."""
+    if exc is None:
+        exc = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    reason = exc.strerror or str(exc)
+    details: dict[str, object] = {"path": str(path), "errno": exc.errno}
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return DiagnosticError(
+            "local-file-not-found",
+            "environment",
+            f"{path} does not exist",
+            (f"open {path}: {reason}",),
+            note="A local index, find-links location or requirement names this file; "
+            "check that the path is right and the file was not moved or deleted.",
+            details=details,
+        )
+    return DiagnosticError(
+        "local-file-unreadable",
+        "environment",
+        f"{path} cannot be read: {reason}",
+        (f"open {path}: {reason}",),
+        note="Check the file's permissions, and that it is a file and not a directory.",
+        details=details,
+    )
+
+
 class _Digests:
-    """Running digests of a stream: sha256 always, plus every algorithm the caller pinned."""
+    """Running digests of a stream: sha256 always, plus every algorithm the caller pinned that
+    this Python has (SHAKE digests have no fixed length, so they cannot be pinned)."""
 
     def __init__(self, names: Iterable[str]) -> None:
         wanted = {"sha256", *(name.lower() for name in names)} & hashlib.algorithms_available
-        self._hashers = {name: hashlib.new(name) for name in wanted}
+        self._hashers = {name: hashlib.new(name) for name in wanted if not name.startswith("shake")}
         self.size = 0
 
     def update(self, chunk: bytes) -> None:
@@ -140,23 +215,27 @@ class _Digests:
             hasher.update(chunk)
 
     def verify(self, expected: Mapping[str, str], url: str) -> None:
-        """Raise ``hash-mismatch`` unless every known algorithm in ``expected`` matches."""
+        """Raise ``hash-mismatch`` unless every known algorithm in ``expected`` matches, and
+        ``hash-unverifiable`` when ``expected`` names only algorithms this Python lacks."""
+        checked = False
         for name, want in expected.items():
             hasher = self._hashers.get(name.lower())
-            if hasher is None:  # an algorithm this Python lacks cannot be checked
+            if hasher is None:
                 continue
             got = hasher.hexdigest()
             if got != want.lower():
                 raise _hash_mismatch(url, name, want, got, self.size)
+            checked = True
+        if expected and not checked:
+            raise _hash_unverifiable(url, sorted(expected))
 
 
 def _hash_mismatch(url: str, name: str, want: str, got: str, size: int) -> DiagnosticError:
     shown = redact_url(url)
-    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rpartition("/")[2])
     return DiagnosticError(
         "hash-mismatch",
         "integrity",
-        f"{filename} does not match its expected {name} hash",
+        f"{link_filename(url)} does not match its expected {name} hash",
         (
             f"expected {name}={want}",
             f"actual   {name}={got}",
@@ -169,6 +248,20 @@ def _hash_mismatch(url: str, name: str, want: str, got: str, size: int) -> Diagn
     )
 
 
+def _hash_unverifiable(url: str, names: list[str]) -> DiagnosticError:
+    shown = redact_url(url)
+    return DiagnosticError(
+        "hash-unverifiable",
+        "integrity",
+        f"{link_filename(url)} cannot be checked: this Python has none of its hash algorithms "
+        f"({', '.join(names)})",
+        (f"expected hashes {', '.join(names)}", f"url {shown}"),
+        note="The file was not used. Pin a hash this Python supports (sha256 is always "
+        "available) where the hash was given.",
+        details={"url": shown, "algorithms": names},
+    )
+
+
 def check_bytes(data: bytes, hashes: Mapping[str, str], *, url: str) -> None:
     """Raise ``hash-mismatch`` unless ``data`` (fetched from ``url``) matches ``hashes``."""
     digests = _Digests(hashes)
@@ -177,27 +270,28 @@ def check_bytes(data: bytes, hashes: Mapping[str, str], *, url: str) -> None:
 
 
 def check_file(path: Path, hashes: Mapping[str, str], *, url: str) -> None:
-    """Raise ``hash-mismatch`` unless the file at ``path`` (from ``url``) matches ``hashes``."""
+    """Raise ``hash-mismatch`` unless the file at ``path`` (from ``url``) matches ``hashes``;
+    a file that cannot be read is a `local_file_error`."""
     digests = _Digests(hashes)
-    with path.open("rb") as file:
-        while chunk := file.read(_CHUNK):
-            digests.update(chunk)
+    for chunk in _read_chunks(path):
+        digests.update(chunk)
     digests.verify(hashes, url)
+
+
+def _read_chunks(path: Path) -> Iterator[bytes]:
+    """The bytes of a local file; failures to read it (and only those) are diagnosed."""
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(_CHUNK):
+                yield chunk
+    except OSError as exc:
+        raise local_file_error(path, exc) from exc
 
 
 def _host_port(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.hostname}:{port}"
-
-
-def _file_status(exc: OSError) -> int | None:
-    """The HTTP status a failed ``file://`` read stands for; None for real I/O errors."""
-    if isinstance(exc, PermissionError):
-        return 403
-    if isinstance(exc, FileNotFoundError | NotADirectoryError | IsADirectoryError):
-        return 404
-    return None
 
 
 class HttpFetcher:
@@ -223,14 +317,6 @@ class HttpFetcher:
     ) -> None:
         self.timeout = timeout
         self.retries = retries
-        for path in (cert, client_cert):
-            if path is not None and not Path(path).exists():
-                raise DiagnosticError(
-                    "tls-config-error",
-                    "usage",
-                    f"cannot load the TLS certificate {path}: it does not exist",
-                    (f"cert={cert}", f"client_cert={client_cert}"),
-                )
         self._settings: dict[str, Any] = {
             "timeout": timeout,
             "retries": retries,
@@ -270,9 +356,11 @@ class HttpFetcher:
 
     def get(self, url: str, *, accept: str | None = None) -> Response:
         """GET ``url``; a ``file://`` directory URL reads its ``index.html`` (as pip does for
-        local index pages) and a missing file is a 404 response."""
+        local index pages). A missing local file is a 404 response (a project a local index
+        lacks); one that exists but cannot be read is a `local_file_error`."""
         if url.startswith("file:"):
             return _read_file(url)
+        check_url(url)
         return self._network().get(url, accept=accept)
 
     def download(self, url: str, dest: Path, *, hashes: Mapping[str, str] | None = None) -> Path:
@@ -306,16 +394,10 @@ class HttpFetcher:
 
     def _copy(self, url: str, sink: Callable[[bytes], None]) -> None:
         if url.startswith("file:"):
-            try:
-                with url_to_path(url).open("rb") as file:
-                    while chunk := file.read(_CHUNK):
-                        sink(chunk)
-            except OSError as exc:
-                status = _file_status(exc)
-                if status is None:
-                    raise
-                raise status_error(status, url) from exc
+            for chunk in _read_chunks(url_to_path(url)):
+                sink(chunk)
             return
+        check_url(url)
         self._network().stream(url, sink)
 
 
@@ -325,9 +407,8 @@ def _read_file(url: str) -> Response:
         path = path / "index.html"
     try:
         body = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return Response(url, 404, {}, b"")
     except OSError as exc:
-        status = _file_status(exc)
-        if status is None:
-            raise
-        return Response(url, status, {}, b"")
+        raise local_file_error(path, exc) from exc
     return Response(url, 200, {}, body)
