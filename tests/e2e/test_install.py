@@ -296,7 +296,10 @@ def test_misspelled_name_on_a_file_index_suggests_the_real_one(
     result = pipwise("install", "--python", str(venv), "-i", index_url, "fancy_dpe>=1")
     assert result.returncode == 1
     assert "similar names on the index: fancy-dep" in result.stderr
-    assert "fix: pipwise install 'fancy-dep>=1'" in result.stderr
+    assert (
+        f"fix: pipwise install --python {venv} --index-url {index_url} 'fancy-dep>=1'\n"
+        in result.stderr
+    )
 
 
 def test_requires_python_is_explained_with_a_checked_fix(
@@ -319,7 +322,7 @@ def test_requires_python_is_explained_with_a_checked_fix(
     )
     assert "lib 3.0: requires Python >=3.12" in result.stderr
     # The fix was checked by the solver: without ">=3" the request resolves to lib 2.0.
-    assert f"fix: pipwise install --python {venv}/bin/python lib" in result.stderr
+    assert f"fix: pipwise install --python {venv} --index-url {index_url} lib\n" in result.stderr
     verbose = pipwise("install", "-v", "--python", str(venv), "-i", index_url, "lib>=3")
     assert "derivation:" in verbose.stderr
     assert "lib 3.0 depends on Python>=3.12, which the target's Python 3.11" in verbose.stderr
@@ -337,8 +340,10 @@ def test_yanked_only_gets_a_checked_exact_pin(
     result = pipwise("install", "--python", str(venv), "-i", index.index_url, "yanky>1")
     assert result.returncode == 1
     assert "yanky 2.0: yanked (broken build)" in result.stderr
-    assert "fix: pipwise install --python" in result.stderr
-    assert "yanky==2.0" in result.stderr
+    assert (
+        f"fix: pipwise install --python {venv} --index-url {index.index_url} yanky==2.0\n"
+        in result.stderr
+    )
 
 
 def test_trusted_host_is_warned_about_with_its_origin(
@@ -352,3 +357,20 @@ def test_trusted_host_is_warned_about_with_its_origin(
         "warning: TLS certificates are not verified for h.test (trusted-host, from "
         "PIP_TRUSTED_HOST)" in result.stderr
     )
+
+
+def test_a_checked_change_to_a_requirements_file_is_a_note(
+    pipwise: Pipwise, tmp_path: Path, venv: Path
+) -> None:
+    from tests.support.wheels import WheelSpec, build_wheel
+
+    root = tmp_path / "rp-index"
+    for spec in (WheelSpec("lib", "2.0"), WheelSpec("lib", "3.0", requires_python=">=3.12")):
+        build_wheel(spec, root / "files")
+    index_url = write_simple_index(root)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("lib>=3\n")
+    result = pipwise("install", "--python", str(venv), "-i", index_url, "-r", str(requirements))
+    assert result.returncode == 1
+    assert f"change {requirements}:1 to 'lib'" in result.stderr
+    assert "fix:" not in result.stderr  # editing a file is not a command to paste

@@ -105,8 +105,7 @@ def found(index: IndexServer, name: str) -> Candidate:
             tags=list(sys_tags()),
             python_version=Version("3.11"),
         )
-        with finder:
-            return finder.find(name).candidates[0]
+        return finder.find(name).candidates[0]
 
 
 def pin_of(candidate: Candidate, **kwargs: object) -> Pin:

@@ -13,6 +13,8 @@ from packaging.version import Version
 
 from pipwise.resolve.pubgrub import Dependency, Unavailable
 
+from .packaging_runner import check_keys
+
 SCENARIOS = Path(__file__).parent / "scenarios"
 
 
@@ -84,9 +86,15 @@ class Scenario(TypedDict):
 
 
 def load(path: Path) -> Scenario:
-    """Read one scenario file."""
+    """Read one scenario file (unknown keys are typos, so they are errors)."""
     with path.open("rb") as file:
         data = tomllib.load(file)
+    check_keys("scenario", data, Scenario.__annotations__, path)
+    check_keys("expect", data["expect"], Expectation.__annotations__, path)
+    if ("solution" in data["expect"]) == (
+        "explanation" in data["expect"] or "text" in data["expect"]
+    ):
+        raise ValueError(f"{path.name}: [expect] needs a solution, or an explanation or text")
     scenario: Scenario = {
         "description": data["description"],
         "request": data["request"],

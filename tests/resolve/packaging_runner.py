@@ -10,7 +10,7 @@ import logging
 import re
 import tomllib
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "Outcome",
     "Scenario",
     "Served",
+    "check_keys",
     "default_platforms",
     "load",
     "run",
@@ -104,10 +105,18 @@ class Options(TypedDict, total=False):
     reinstall: bool
 
 
+class Change(TypedDict):
+    """``details["change"]`` of a diagnosis (see `pipwise.resolve.explain.request_change`)."""
+
+    replace: dict[str, str]
+    add_flags: list[str]
+
+
 class Expect(TypedDict, total=False):
     pins: dict[str, str]
     files: dict[str, str]
     error: str
+    change: Change
     explanation_contains: list[str]
     explanation_excludes: list[str]
     status_contains: list[str]
@@ -132,13 +141,19 @@ _KEYS: Mapping[str, frozenset[str]] = {
     "package": frozenset(PackageEntry.__annotations__),
     "options": frozenset(Options.__annotations__),
     "expect": frozenset(Expect.__annotations__),
+    "change": frozenset(Change.__annotations__),
 }
 
 
-def _check_keys(what: str, table: Mapping[str, object], path: Path) -> None:
-    unknown = set(table) - _KEYS[what]
+def check_keys(what: str, table: Mapping[str, object], allowed: Iterable[str], path: Path) -> None:
+    """Unknown keys in a scenario's ``what`` table are typos: raise for them."""
+    unknown = set(table) - set(allowed)
     if unknown:
         raise ValueError(f"{path.name}: unknown {what} key(s) {sorted(unknown)}")
+
+
+def _check_keys(what: str, table: Mapping[str, object], path: Path) -> None:
+    check_keys(what, table, _KEYS[what], path)
 
 
 def load(path: Path) -> Scenario:
@@ -153,6 +168,8 @@ def load(path: Path) -> Scenario:
     expect = data["expect"]
     if ("pins" in expect) == ("error" in expect):
         raise ValueError(f"{path.name}: [expect] needs exactly one of pins or error")
+    if "change" in expect:
+        _check_keys("change", expect["change"], path)
     if not data.get("request") and not data.get("requirements_file"):
         raise ValueError(f"{path.name}: needs request or requirements_file")
     return cast(Scenario, data)
@@ -348,6 +365,7 @@ class Outcome:
     error: DiagnosticError | None
     status: list[str]
     form: str
+    served: Served
 
     def explanation(self) -> str:
         """cause, evidence and note of the diagnosis, one per line."""
@@ -417,14 +435,14 @@ def run(path: Path, workdir: Path) -> Outcome:
         serving(served, metadata=metadata) as server,
         HttpFetcher(timeout=10, retries=0) as fetcher,
         Preparer(fetcher, workdir / "cache") as preparer,
-        Finder(
+    ):
+        finder = Finder(
             fetcher,
             index_urls=[server.json_index_url if form == "json" else server.html_index_url],
             find_links=[],
             tags=target.tags,
             python_version=Version(python),
-        ) as finder,
-    ):
+        )
         label = f"{form}{' + PEP 658' if metadata else ''}"
         try:
             resolution = resolve(
@@ -437,5 +455,5 @@ def run(path: Path, workdir: Path) -> Outcome:
                 status=status.append,
             )
         except DiagnosticError as error:
-            return Outcome(None, error, status, label)
-    return Outcome(resolution, None, status, label)
+            return Outcome(None, error, status, label, served)
+    return Outcome(resolution, None, status, label, served)

@@ -49,6 +49,12 @@ File names start with their group (``backtrack_``, ``extras_``, ``markers_``, ..
     error = "resolution-impossible"      # the DiagnosticError code
     explanation_contains = ["lib", "python>=3.12"]  # substrings of cause + evidence + note
     explanation_excludes = ["Term"]      # never shown ("root" and "∅" are always checked)
+    change = { replace = { "1" = "lib" }, add_flags = ["--pre"] }
+                                         # details["change"] of the diagnosis, exactly: the
+                                         # request positions (command line, then the
+                                         # requirements file, then constraints) whose
+                                         # requirement is replaced, and flags to add. Without
+                                         # it, the diagnosis must suggest no change.
     files = { app = "app-1.0-py3-none-any.whl" }  # the file chosen for a pin
     status_contains = ["nosuch"]         # substrings of the status lines resolve printed
                                          # (or of warnings logged under ``pipwise``)
@@ -107,6 +113,14 @@ def test_packaging_scenario(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert outcome.error.code == expect["error"], f"{where}\n{text}"
     for phrase in expect.get("explanation_contains", []):
         assert phrase in text, f"{where} {phrase!r} not in:\n{text}"
+    # A change to the request is data for the command layer (which writes the command), so
+    # it must not come or go unnoticed; ``{url:...}`` placeholders are the scenario's URLs.
+    change = expect.get("change")
+    if change is not None:
+        replace = {k: outcome.served.substitute(v) for k, v in change["replace"].items()}
+        change = {"replace": replace, "add_flags": change["add_flags"]}
+    assert outcome.error.details.get("change") == change, f"{where}\n{text}"
+    assert outcome.error.fix is None, f"{where} the resolver writes no commands"
     # The test's own tmp dir (in URLs and paths) is not the diagnosis' words.
     shown = outcome.shown().replace(str(tmp_path), "<tmp>")
     for phrase in (*FORBIDDEN, *expect.get("explanation_excludes", [])):

@@ -11,17 +11,23 @@ from packaging.version import Version
 
 from pipwise.resolve.pubgrub import (
     BaseReporter,
+    Conflict,
     Dependency,
     DependsOn,
     Incompatibility,
     NoVersions,
+    PlainDescriber,
     Requested,
     Solver,
     SolverBudgetExceeded,
     SolverFailure,
+    Term,
     UnavailableVersion,
+    VersionSet,
+    explain,
     solve,
 )
+from pipwise.resolve.pubgrub.incompatibility import describe
 
 from .memory import MemoryIndex, dependency
 
@@ -327,8 +333,42 @@ def test_explanation_as_json() -> None:
     ]
 
 
-def test_failure_is_an_exception_with_the_terminal_incompatibility() -> None:
+def test_the_failure_carries_the_derivation_the_explanation_cites() -> None:
     failure = fail(COFFEE, "package_coffee", "package_tea")
-    assert isinstance(failure, Exception)
-    externals = [fact for fact in failure.explanation.facts if isinstance(fact, DependsOn)]
-    assert len(externals) == 2
+    terminal = failure.incompatibility
+    assert terminal.is_failure
+    assert terminal.is_derived
+    # Every external fact the derivation graph rests on is cited, and nothing else.
+    leaves: set[object] = set()
+    stack = [terminal]
+    while stack:
+        node = stack.pop()
+        if isinstance(node.cause, Conflict):
+            stack += [node.cause.conflict, node.cause.other]
+        else:
+            leaves.add(node.cause)
+    assert leaves == set(failure.explanation.facts)
+    edges = {(f.depender, f.package, f.label) for f in leaves if isinstance(f, DependsOn)}
+    assert edges == {
+        ("package_coffee", "package_water", "<3.0.0,>=2.4.2"),
+        ("package_tea", "package_water", "==2.3.1"),
+    }
+
+
+def test_a_describer_words_the_hosts_facts() -> None:
+    class Shouting(PlainDescriber[str]):
+        def package(self, package: str) -> str:
+            return package.upper()
+
+        def no_versions(self, package: str, versions: VersionSet) -> str | None:
+            return "the machine cannot run" if package == "lib" else None
+
+    index = MemoryIndex({"app": {"1.0": ["lib>=5"]}, "lib": {"1.0": []}})
+    failure = fail(index, "app")
+    assert "app 1.0 depends on lib>=5 which doesn't match any versions" in str(failure)
+    text = explain(failure.incompatibility, Shouting()).render()
+    assert "APP 1.0 depends on LIB>=5, which the machine cannot run" in text
+    (missing,) = [f for f in failure.explanation.facts if isinstance(f, NoVersions)]
+    lone = Incompatibility((Term("lib", missing.versions),), missing)
+    assert describe(lone, Shouting()) == "the machine cannot run >=5"
+    assert describe(lone) == "no versions of lib match >=5"

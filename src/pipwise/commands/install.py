@@ -141,6 +141,32 @@ def collect_requirements(options: argparse.Namespace) -> ParsedRequirements:
     return parsed
 
 
+def _render_change(
+    error: DiagnosticError, options: argparse.Namespace, parsed: ParsedRequirements
+) -> None:
+    """Turn a change the resolver has checked (``details["change"]``) into the user's own
+    command with that change made; a change to a requirements-file line becomes a note,
+    since editing a file is not a command to paste."""
+    change = error.details.get("change")
+    if not isinstance(change, dict):
+        return
+    flags = [str(flag) for flag in change.get("add_flags", [])]
+    on_command_line: dict[str, str] = {}
+    edits = []
+    for index, text in dict(change.get("replace", {})).items():
+        requested = parsed.requirements[int(index)]
+        # Command-line requirements come first in `parsed`, in the order they were typed.
+        if requested.source == "the command line" and int(index) < len(options.requirements):
+            on_command_line[options.requirements[int(index)]] = str(text)
+        else:
+            edits.append(f"change {requested.source} to {text!r}")
+    if edits:
+        extra = f" and add {' '.join(flags)}" if flags else ""
+        error.note = "; ".join(filter(None, [error.note, "; ".join(edits) + extra]))
+        return
+    error.fix = _command_line(options, replace=on_command_line, flags=flags)
+
+
 def _index_urls(session: Session, parsed: ParsedRequirements) -> list[str]:
     settings = session.settings
     if settings.no_index or parsed.no_index:
@@ -236,7 +262,11 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
         reinstall = options.force_reinstall or options.ignore_installed
         return resolution, plan_install(resolution, scheme_dists, reinstall=reinstall)
 
-    resolution, plan = plan_for(parsed.requirements, ui.status)
+    try:
+        resolution, plan = plan_for(parsed.requirements, ui.status)
+    except DiagnosticError as error:
+        _render_change(error, options, parsed)
+        raise
     broken = check_plan(scheme_dists, plan, target)
     if broken and not options.allow_breaking:
         raise _would_break(broken, options, parsed, scheme_dists, target, plan_for)

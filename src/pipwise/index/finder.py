@@ -83,16 +83,6 @@ class Finder:
             "://" not in location or location.startswith("file:") for location in self._find_links
         )
 
-    def __enter__(self) -> Finder:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Nothing to release: kept only until callers stop closing finders (and using them
-        as context managers), then removed with ``__enter__`` and ``__exit__``."""
-
     def find(self, name: str) -> FindResult:
         """The files of ``name``, evaluated for the target (memoized; safe from any thread)."""
         key = canonicalize_name(name)

@@ -1,13 +1,16 @@
 """A failed resolution as a diagnosis: the root cause in a sentence, the facts behind it with
-where each came from, the versions that exist but were excluded (and why), and fixes that
-the solver has checked. The full derivation is kept for ``--verbose`` and JSON."""
+where each came from, the versions that exist but were excluded (and why), and changes to
+the request that the solver has checked. The full derivation is kept for ``--verbose`` and
+JSON.
+
+A change is data, ``details["change"]``, for the command layer to turn into the user's own
+command line (see `request_change`); the diagnosis itself carries no ``fix`` command."""
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -24,14 +27,52 @@ from pipwise.resolve.pubgrub import (
     Requested,
     SolverFailure,
     UnavailableVersion,
+    VersionSet,
+    explain,
 )
 
-__all__ = ["Retry", "check_requested", "diagnose_failure"]
+__all__ = ["Retry", "check_requested", "diagnose_failure", "request_change"]
 
 #: Re-solves a changed request; returns the pins, or None when it fails too.
 Retry = Callable[[Sequence[RequestedRequirement], bool], Mapping[PackageKey, Version] | None]
 
 _MAX_EVIDENCE = 8
+
+
+def request_change(
+    replace: Mapping[int, Requirement] | None = None, *, pre: bool = False
+) -> dict[str, Any]:
+    """A change to the request, as JSON-ready data for ``details["change"]``::
+
+        {"replace": {"<i>": "<requirement>"}, "add_flags": ["--pre"]}
+
+    ``<i>`` is a position (as a string) in the ``requested`` sequence given to `resolve`,
+    counting every entry, constraints included; the requirement there is to be replaced by
+    the new text (always a requirement, never a constraint). ``add_flags`` are options to
+    add to the command. Both keys are always present; either may be empty.
+    """
+    replaced = {str(i): str(r) for i, r in sorted((replace or {}).items())}
+    return {"replace": replaced, "add_flags": ["--pre"] if pre else []}
+
+
+def _position(requested: Sequence[RequestedRequirement], root: RequestedRequirement) -> int | None:
+    """Where ``root`` is in ``requested``; None for a requirement of a what-if request."""
+    return next((i for i, r in enumerate(requested) if r is root), None)
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetWording:
+    """The solver's wording, with the target interpreter's facts said as such."""
+
+    python: Version
+
+    def package(self, package: PackageKey) -> str:
+        return package
+
+    def no_versions(self, package: PackageKey, versions: VersionSet) -> str | None:
+        if package == PYTHON:
+            return f"the target's Python {self.python} does not satisfy"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +123,36 @@ def _label(text: str | None) -> str:
     return "" if not text or text == "any version" else text
 
 
+def _requested_text(
+    fact: Requested[PackageKey], origins: _Origins, *, every_source: bool = True
+) -> str:
+    """``requirements.txt:2 asks for lib==1.0`` (the first source only, unless
+    ``every_source``)."""
+    sources = origins.sources.get(split_key(fact.package)[0], ("the request",))
+    where = ", ".join(dict.fromkeys(sources)) if every_source else sources[0]
+    return f"{where} asks for {fact.package}{_label(fact.label)}"
+
+
+def _no_versions_text(
+    fact: NoVersions[PackageKey], origins: _Origins, provider: PackagingProvider
+) -> str:
+    if fact.not_found:
+        if _has_files(fact.package, provider):
+            return (
+                f"{fact.package} has no file usable on this target ({origins.chain(fact.package)})"
+            )
+        return f"{fact.package} is not on any configured index ({origins.chain(fact.package)})"
+    label = _label(fact.versions.label)
+    if not label:
+        return f"no usable version of {fact.package} exists"
+    return f"no version of {fact.package} matches {label.strip()}"
+
+
 def _fact_text(
     fact: ExternalCause[PackageKey], origins: _Origins, provider: PackagingProvider
 ) -> str | None:
     if isinstance(fact, Requested):
-        name = split_key(fact.package)[0]
-        where = ", ".join(dict.fromkeys(origins.sources.get(name, ("the request",))))
-        return f"{where} asks for {fact.package}{_label(fact.label)}"
+        return _requested_text(fact, origins)
     if isinstance(fact, DependsOn):
         depender = origins.chain(fact.depender, fact.depender_version)
         if fact.package == PYTHON:
@@ -100,19 +164,8 @@ def _fact_text(
     if isinstance(fact, NoVersions):
         if fact.package == PYTHON:
             return None  # the Requires-Python edge says it
-        if fact.not_found:
-            if _has_files(fact.package, provider):
-                return (
-                    f"{fact.package} has no file usable on this target "
-                    f"({origins.chain(fact.package)})"
-                )
-            return f"{fact.package} is not on any configured index ({origins.chain(fact.package)})"
-        if not _label(fact.versions.label):
-            return f"no usable version of {fact.package} exists"
-        return f"no version of {fact.package} matches {fact.versions}"
-    if isinstance(fact, UnavailableVersion):
-        return f"{fact.package} {fact.version} cannot be used: {fact.reason}"
-    return None
+        return _no_versions_text(fact, origins, provider)
+    return f"{fact.package} {fact.version} cannot be used: {fact.reason}"
 
 
 def _summary(
@@ -145,29 +198,16 @@ def _summary(
             f"{which} requires Python {_label(depender.label)}, "
             f"but the target is Python {provider.python}"
         )
-    for fact in facts:
-        if isinstance(fact, NoVersions) and fact.package != PYTHON:
-            if fact.not_found and _has_files(fact.package, provider):
-                return (
-                    f"{fact.package} is needed ({origins.chain(fact.package)}) but none of its "
-                    "files can be installed on this target"
-                )
-            if fact.not_found:
-                return f"{fact.package} is needed but was not found ({origins.chain(fact.package)})"
-            if not _label(fact.versions.label):
-                return f"no usable version of {fact.package} exists"
-            return f"no version of {fact.package} matches {fact.versions}"
-    for fact in facts:
-        if isinstance(fact, UnavailableVersion):
-            return f"{fact.package} {fact.version} cannot be used: {fact.reason}"
+    for kind in (NoVersions, UnavailableVersion):
+        for fact in facts:
+            if isinstance(fact, kind) and (text := _fact_text(fact, origins, provider)):
+                return text
     return "the requirements cannot all be satisfied together"
 
 
 def _demand(fact: Requested[PackageKey] | DependsOn[PackageKey], origins: _Origins) -> str:
     if isinstance(fact, Requested):
-        name = split_key(fact.package)[0]
-        where = origins.sources.get(name, ("the request",))[0]
-        return f"{where} asks for {fact.package}{_label(fact.label)}"
+        return _requested_text(fact, origins, every_source=False)
     return f"{fact.depender} {fact.depender_version} needs {fact.package}{_label(fact.label)}"
 
 
@@ -226,9 +266,12 @@ def _exclusions(name: NormalizedName, provider: PackagingProvider) -> list[str]:
             f"{name} is fixed to {direct.version} by {direct.link.comes_from}: "
             f"{name} @ {direct.link.url}"
         )
-    sdists = [v for (n, v) in provider.unavailable if n == name]
-    if sdists:
-        lines.append(f"{name} {_versions_text(sdists)}: only source distributions")
+    unusable: dict[str, list[Version]] = {}
+    for (unusable_name, version), reason in sorted(provider.unavailable.items()):
+        if unusable_name == name:
+            unusable.setdefault(reason, []).append(version)
+    for reason, versions in unusable.items():
+        lines.append(f"{name} {_versions_text(versions)}: {reason}")
     constraint = provider.constraints.get(name)
     if constraint is not None:
         lines.append(f"{name} is limited to {constraint[0]} by a constraint ({constraint[1]})")
@@ -236,14 +279,20 @@ def _exclusions(name: NormalizedName, provider: PackagingProvider) -> list[str]:
 
 
 def check_requested(
-    name: NormalizedName, group: Sequence[RequestedRequirement], provider: PackagingProvider
+    name: NormalizedName,
+    group: Sequence[RequestedRequirement],
+    provider: PackagingProvider,
+    requested: Sequence[RequestedRequirement],
 ) -> None:
     """A requested name with no installable file gets its own diagnosis, not a solver trace:
-    not found (with close names), only sdists, or files for other Pythons or platforms."""
+    not found (with close names), only sdists, or files for other Pythons or platforms.
+
+    ``group`` holds the requirements on ``name``; ``requested`` is what `resolve` was given
+    (a spelling suggestion names a position in it)."""
     package = provider.package(name)
     result = package.result
-    requested = group[0]
-    display = requested.requirement.name
+    first = group[0]
+    display = first.requirement.name
     where = ", ".join(result.sources) or "no index (--no-index and no --find-links)"
     spec = SpecifierSet()
     for r in group:
@@ -261,7 +310,7 @@ def check_requested(
             f"{display} is only available as source distributions, and building from source "
             "is not supported yet",
             evidence=(
-                f"requested by {requested.source}",
+                f"requested by {first.source}",
                 f"newest file: {newest.link.filename} "
                 f"(from {result.index_url or newest.link.comes_from})",
                 f"{sum(map(len, wanted))} source distribution(s) and no wheel for "
@@ -272,20 +321,8 @@ def check_requested(
     if package.by_version:
         return
     if not result.rejections:
-        similar = provider.finder.similar_names(name)
-        evidence = [f"requested by {requested.source}", f"looked in: {where}"]
-        if similar:
-            evidence.append("similar names on the index: " + ", ".join(similar))
-        raise DiagnosticError(
-            "package-not-found",
-            "resolution",
-            f"no package named {display!r} was found",
-            evidence=tuple(evidence),
-            fix=f"pipwise install {_replace_name(requested, similar[0])}" if similar else None,
-            note="check the spelling of the name, and that the index holding it is configured "
-            "(--index-url / --extra-index-url)",
-        )
-    evidence = [f"requested by {requested.source}", f"looked in: {where}"]
+        raise _not_found(name, first, provider, requested, where)
+    evidence = [f"requested by {first.source}", f"looked in: {where}"]
     evidence += _exclusions(name, provider)
     if package.python_only and {r.category for r in result.rejections} == {"requires-python"}:
         specs = sorted({str(spec) for spec in package.python_only.values()})
@@ -307,24 +344,55 @@ def check_requested(
     )
 
 
-def _replace_name(requested: RequestedRequirement, name: str) -> str:
-    """The requirement as typed, with another project name (for a spelling fix)."""
-    text = str(requested.requirement)
-    return shlex.quote(name + text[len(requested.requirement.name) :])
+def _not_found(
+    name: NormalizedName,
+    root: RequestedRequirement,
+    provider: PackagingProvider,
+    requested: Sequence[RequestedRequirement],
+    where: str,
+) -> DiagnosticError:
+    similar = provider.finder.similar_names(name)
+    evidence = [f"requested by {root.source}", f"looked in: {where}"]
+    note = (
+        "check the spelling of the name, and that the index holding it is configured "
+        "(--index-url / --extra-index-url)"
+    )
+    details: dict[str, Any] = {}
+    if similar:
+        evidence.append("similar names on the index: " + ", ".join(similar))
+        respelled = _replace_name(root.requirement, similar[0])
+        note += f"; did you mean '{respelled}'?"
+        position = _position(requested, root)
+        if position is not None:
+            details["change"] = request_change({position: respelled})
+    return DiagnosticError(
+        "package-not-found",
+        "resolution",
+        f"no package named {root.requirement.name!r} was found",
+        evidence=tuple(evidence),
+        note=note,
+        details=details,
+    )
 
 
-_PYTHON_NO_MATCH = re.compile(rf"no versions of {PYTHON} match ")
-_PYTHON_WHICH = re.compile(rf"\b{PYTHON}(\S*?) which doesn't match any versions")
+def _replace_name(requirement: Requirement, name: str) -> Requirement:
+    """The requirement with another project name (for a spelling suggestion)."""
+    respelled = Requirement(str(requirement))
+    respelled.name = name
+    return respelled
 
 
 def diagnose_failure(
     failure: SolverFailure[PackageKey],
     provider: PackagingProvider,
     roots: Sequence[RequestedRequirement],
+    requested: Sequence[RequestedRequirement],
     retry: Retry,
 ) -> DiagnosticError:
-    """The diagnosis of a failed solve (checked fixes are found by calling ``retry``)."""
-    explanation = failure.explanation
+    """The diagnosis of a failed solve of ``roots`` (the requirements of ``requested``, the
+    sequence given to `resolve`, that the solver was asked for); changes that fix it are
+    checked by calling ``retry``."""
+    explanation = explain(failure.incompatibility, _TargetWording(provider.python))
     facts = explanation.facts
     origins = _origins(facts, roots)
     evidence = [text for fact in facts if (text := _fact_text(fact, origins, provider))]
@@ -333,13 +401,7 @@ def diagnose_failure(
     summary = _summary(facts, origins, provider)
     evidence = [line for line in dict.fromkeys(evidence) if line != summary]
     evidence = evidence[:_MAX_EVIDENCE] + excluded[:_MAX_EVIDENCE]
-    fix, note = _checked_fix(roots, packages, provider, retry)
-    derivation = _PYTHON_NO_MATCH.sub(
-        f"the target's Python {provider.python} does not match ", explanation.render()
-    )
-    derivation = _PYTHON_WHICH.sub(
-        rf"Python\1, which the target's Python {provider.python} does not satisfy", derivation
-    )
+    change, note = _checked_change(roots, requested, packages, provider, retry)
     only_python = all(
         (isinstance(f, DependsOn) and f.package == PYTHON)
         or isinstance(f, Requested)
@@ -350,67 +412,72 @@ def diagnose_failure(
     only_python = only_python and not any(
         isinstance(f, Requested) and _label(f.label) for f in facts
     )
+    details: dict[str, Any] = {
+        "derivation": explanation.render(),
+        "explanation": explanation.to_json(),
+    }
+    if change is not None:
+        details["change"] = change
     return DiagnosticError(
         "requires-python-mismatch" if only_python else "resolution-impossible",
         "resolution",
         summary,
         evidence=tuple(evidence),
-        fix=fix,
         note=note or "run with --verbose for the full derivation",
-        details={"derivation": derivation, "explanation": explanation.to_json()},
+        details=details,
     )
 
 
-def _checked_fix(
+def _checked_change(
     roots: Sequence[RequestedRequirement],
+    requested: Sequence[RequestedRequirement],
     packages: set[NormalizedName],
     provider: PackagingProvider,
     retry: Retry,
-) -> tuple[str | None, str | None]:
-    """A change to the request that the solver has shown to work, if one is found cheaply."""
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A change to the request that the solver has shown to work, if one is found cheaply,
+    with a note saying what it is."""
+    options = provider.options
     if (
-        not provider.options.pre
-        and provider.options.prerelease == "pip"
-        and any(v.is_prerelease for name in packages for v in provider.package(name).universe)
+        not options.pre
+        and options.prerelease == "pip"
+        and any(provider.holds_back_prereleases(name) for name in packages)
     ):
         pins = retry(roots, True)
         if pins is not None:
             chosen = ", ".join(f"{k}=={v}" for k, v in pins.items() if split_key(k)[0] in packages)
-            note = f"with --pre the request resolves ({chosen})"
-            if all(r.source == "the command line" for r in roots):
-                return _command(roots, roots, provider) + " --pre", note
-            return None, note + "; add --pre to the command"
+            note = f"with --pre the request resolves ({chosen}): add --pre to the command"
+            return request_change(pre=True), note
     for index, root in enumerate(roots):
         name = canonicalize_name(root.requirement.name)
-        package = provider.package(name)
-        if name in packages and package.yanked and not root.requirement.url:
+        if name not in packages or root.requirement.url:
+            continue
+        position = _position(requested, root)
+        assert position is not None, "a root is one of the requirements given to resolve"
+        yanked = provider.package(name).yanked
+        if yanked:
             # PEP 592: a yanked version may be used when pinned exactly; check that it works.
-            newest = max(package.yanked)
+            newest = max(yanked)
             pinned = Requirement(str(root.requirement))
             pinned.specifier = SpecifierSet(f"=={newest}")
-            changed = [
-                *roots[:index],
-                RequestedRequirement(pinned, root.source),
-                *roots[index + 1 :],
-            ]
-            if retry(changed, False) is not None:
-                note = f"{name} {newest} is yanked; pinned exactly, the request resolves"
-                return _command(roots, changed, provider), note
-        if name not in packages or not root.requirement.specifier or root.requirement.url:
-            continue
-        if root.constraint:
+            if retry(_replaced(roots, index, pinned), False) is not None:
+                note = (
+                    f"{name} {newest} is yanked; pinned exactly, the request resolves: "
+                    f"ask for '{pinned}' instead of '{root.requirement}' ({root.source})"
+                )
+                return request_change({position: pinned}), note
+        if not root.requirement.specifier:
             continue
         loosened = Requirement(str(root.requirement))
         loosened.specifier = SpecifierSet()
-        changed = _replaced(roots, index, loosened)
-        pins = retry(changed, False)
+        pins = retry(_replaced(roots, index, loosened), False)
         if pins is not None:
-            version = pins.get(name)
             note = (
                 f"without {root.requirement.specifier} on {root.requirement.name} "
-                f"({root.source}) the request resolves, with {name} {version}"
+                f"({root.source}) the request resolves, with {name} {pins.get(name)}: "
+                f"ask for '{loosened}' instead of '{root.requirement}'"
             )
-            return _command(roots, changed, provider), note
+            return request_change({position: loosened}), note
     return None, None
 
 
@@ -421,18 +488,3 @@ def _replaced(
     changed = list(roots)
     changed[index] = RequestedRequirement(requirement, roots[index].source)
     return changed
-
-
-def _command(
-    original: Sequence[RequestedRequirement],
-    changed: Sequence[RequestedRequirement],
-    provider: PackagingProvider,
-) -> str:
-    """The install command for ``changed`` (aimed at the same interpreter) when every
-    requirement came from the command line; otherwise the file line to edit."""
-    edited = [c for o, c in zip(original, changed, strict=True) if o is not c]
-    if all(r.source == "the command line" for r in changed):
-        python = shlex.quote(provider.target.executable)
-        requirements = " ".join(shlex.quote(str(r.requirement)) for r in changed)
-        return f"pipwise install --python {python} {requirements}"
-    return f"change {edited[0].source} to {str(edited[0].requirement)!r}"

@@ -6,41 +6,39 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import (
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from pipwise.dists import Candidate, DirectUrl, Link, Pin, Resolution
 from pipwise.errors import DiagnosticError
 from pipwise.formats.requirements import RequestedRequirement
+from pipwise.index.collector import link_filename, split_hash_fragment
+from pipwise.index.evaluator import evaluate
 from pipwise.index.finder import Finder
 from pipwise.prepare import Preparer
-from pipwise.resolve.explain import check_requested, diagnose_failure
+from pipwise.resolve.explain import check_requested, diagnose_failure, request_change
 from pipwise.resolve.provider import (
     PYTHON,
     InstalledPreference,
     PackageKey,
     PackagingProvider,
     ResolveOptions,
+    parse_filename,
     split_key,
 )
 from pipwise.resolve.pubgrub import (
     BaseReporter,
     Dependency,
     Incompatibility,
+    Reporter,
     SolverBudgetExceeded,
     SolverFailure,
     solve,
 )
-from pipwise.resolve.pubgrub.incompatibility import describe
-from pipwise.target import Target
+from pipwise.target import MarkerError, Target
 
 __all__ = ["InstalledPreference", "ResolveOptions", "resolve"]
 
@@ -48,47 +46,64 @@ __all__ = ["InstalledPreference", "ResolveOptions", "resolve"]
 MAX_STEPS = 20_000
 _QUIET_SECONDS = 3.0
 _REPORT_EVERY = 3.0
+#: What a direct URL must name.
+_ARCHIVES = (".whl", ".tar.gz", ".zip")
 
 
-def _direct_candidate(requested: RequestedRequirement) -> Candidate:
-    """A ``name @ URL`` requirement as the only candidate for that name."""
+def _direct_candidate(requested: RequestedRequirement, position: int, target: Target) -> Candidate:
+    """A ``name @ URL`` requirement (at ``position`` in the request) as the only candidate
+    for that name, judged for ``target`` like any file an index offers."""
     req = requested.requirement
     assert req.url is not None
-    url = req.url
-    filename = url.rsplit("/", 1)[-1].split("#", 1)[0]
-    hashes = {}
-    if "#" in url:
-        algorithm, _, digest = url.split("#", 1)[1].partition("=")
-        if digest:
-            hashes[algorithm] = digest
-    link = Link(
-        url=url.split("#", 1)[0], filename=filename, comes_from=requested.source, hashes=hashes
-    )
+    url, hashes = split_hash_fragment(req.url)
+    filename = link_filename(url)
+    link = Link(url=url, filename=filename, comes_from=requested.source, hashes=hashes)
+    python = Version(".".join(map(str, target.version)))
     name = canonicalize_name(req.name)
-    if filename.endswith(".whl"):
-        wheel_name, version, _, _ = parse_wheel_filename(filename)
-        kind = "wheel"
-    else:
-        try:
-            wheel_name, version = parse_sdist_filename(filename)
-        except ValueError:
-            raise DiagnosticError(
-                "unsupported-direct-url",
-                "usage",
-                f"{req.name} @ {url} is not a wheel or source archive",
-                evidence=(f"from {requested.source}",),
-                note="only wheel files can be installed from a URL or path so far",
-            ) from None
-        kind = "sdist"
-    if wheel_name != name:
+    verdict = evaluate(link, name=name, tags=target.tags, python_version=python)
+    if isinstance(verdict, Candidate):
+        return verdict
+    evidence = (f"{requested.source}: {req}", verdict.reason)
+    if verdict.category == "name-mismatch":
+        parsed = parse_filename(filename)
+        assert parsed is not None, "the evaluator read a project name from the file name"
+        renamed = Requirement(str(req))
+        renamed.name = parsed[0]
         raise DiagnosticError(
             "direct-url-name-mismatch",
             "usage",
-            f"the requirement names {req.name!r} but {filename} is {wheel_name!r}",
-            evidence=(f"from {requested.source}: {req}",),
-            fix=f"pipwise install '{wheel_name} @ {url}'",
+            f"the requirement names {req.name!r} but {filename} is {parsed[0]!r}",
+            evidence=evidence,
+            note=f"name the project the file holds: '{renamed}'",
+            details={"change": request_change({position: renamed})},
         )
-    return Candidate(name=name, version=version, link=link, kind=kind)  # type: ignore[arg-type]
+    if verdict.category == "invalid-filename" and filename.endswith(_ARCHIVES):
+        raise DiagnosticError(
+            "invalid-archive-name",
+            "usage",
+            f"{filename} is not a valid wheel or source archive name",
+            evidence=evidence,
+            note="a wheel is named NAME-VERSION(-BUILD)-PYTHON-ABI-PLATFORM.whl and a source "
+            "archive NAME-VERSION.tar.gz; rename the file or point at a correctly named one",
+        )
+    if verdict.category == "invalid-filename":
+        raise DiagnosticError(
+            "unsupported-direct-url",
+            "usage",
+            f"{req.name} @ {url} is not a wheel or source archive",
+            evidence=evidence,
+            note="a URL or path requirement must name a .whl, .tar.gz or .zip file",
+        )
+    best = target.tags[0]
+    raise DiagnosticError(
+        "no-compatible-distribution",
+        "resolution",
+        f"{filename} cannot be installed on Python {python} "
+        f"({best.interpreter}-{best.abi}-{best.platform})",
+        evidence=evidence,
+        note=f"use a file built for this target, or ask for {req.name} without a URL so that "
+        "a fitting file is chosen from the index",
+    )
 
 
 class _ProgressReporter(BaseReporter[PackageKey]):
@@ -112,7 +127,7 @@ class _ProgressReporter(BaseReporter[PackageKey]):
             self.last_said = now
             self.status(
                 f"Still resolving after {now - self.started:.0f}s: backtracking on {package} "
-                f"({self.conflicts[package]} conflicts) because {describe(cause)}"
+                f"({self.conflicts[package]} conflicts) because {cause}"
             )
 
 
@@ -130,33 +145,29 @@ def resolve(
     """Choose a version for every package the request needs on ``target``.
 
     ``budget`` bounds the solver's steps (decisions and conflict resolutions): past it the
-    solve stops with a diagnosis naming the packages it kept backtracking on.
+    solve stops with a diagnosis naming the packages it kept backtracking on. A diagnosis
+    that suggests a change to the request puts it in ``details["change"]``, naming
+    positions in ``requested`` (see `pipwise.resolve.explain.request_change`).
     """
-    environment = {**target.markers, "extra": ""}
-    wanted = [
-        r
-        for r in requested
-        if r.requirement.marker is None or r.requirement.marker.evaluate(environment)
-    ]
-    for ignored in set(requested) - set(wanted):
-        status(
-            f"Ignoring {ignored.requirement} ({ignored.source}): its marker does not match "
-            f"Python {target.version_string}"
-        )
-    direct = {
-        canonicalize_name(r.requirement.name): _direct_candidate(r)
-        for r in wanted
-        if r.requirement.url and not r.constraint
-    }
+    wanted: list[tuple[int, RequestedRequirement]] = []
+    for position, r in enumerate(requested):
+        if _marker_applies(r, target):
+            wanted.append((position, r))
+        else:
+            status(
+                f"Ignoring {r.requirement} ({r.source}): its marker does not match "
+                f"Python {target.version_string}"
+            )
+    direct = _direct_candidates(wanted, target)
     constraints: dict[NormalizedName, tuple[SpecifierSet, str]] = {}
-    for r in wanted:
+    for _, r in wanted:
         if r.constraint:
             name = canonicalize_name(r.requirement.name)
             previous = constraints.get(name)
             spec = r.requirement.specifier & (previous[0] if previous else SpecifierSet())
             constraints[name] = (spec, r.source)
-    roots = [r for r in wanted if not r.constraint]
-    provider = PackagingProvider(
+    roots = [r for _, r in wanted if not r.constraint]
+    with PackagingProvider(
         finder=finder,
         preparer=preparer,
         target=target,
@@ -167,27 +178,24 @@ def resolve(
         constraints=constraints,
         explicit_pre=frozenset(
             canonicalize_name(r.requirement.name)
-            for r in wanted
+            for _, r in wanted
             if r.requirement.specifier.prereleases
         ),
-    )
-    reporter = _ProgressReporter(status)
-    try:
-        provider.prefetch([canonicalize_name(r.requirement.name) for r in roots])
+    ) as first:
+        reporter = _ProgressReporter(status)
+        first.prefetch([canonicalize_name(r.requirement.name) for r in roots])
         try:
-            solution, provider = _solve_merging(provider, roots, reporter, budget)
+            solution, provider = _solve_merging(first, roots, requested, reporter, budget)
         except _Failed as failed:
-            last = failed.provider
 
             def retry(
                 changed: Sequence[RequestedRequirement], pre: bool
             ) -> Mapping[PackageKey, Version] | None:
-                return _try_solve(changed, last, pre)
+                return _try_solve(changed, requested, first, pre)
 
-            try:
-                raise diagnose_failure(failed.failure, last, roots, retry) from None
-            finally:
-                last.close()
+            raise diagnose_failure(
+                failed.failure, failed.provider, roots, requested, retry
+            ) from None
         except SolverBudgetExceeded as exceeded:
             busiest = ", ".join(
                 f"{package} ({count} conflicts)"
@@ -204,19 +212,58 @@ def resolve(
                 note="pin the packages named above to narrow the search, or raise the limit "
                 "with --resolution-budget",
             ) from None
-    finally:
-        provider.close()
-    solution = {key: version for key, version in solution.items() if key != PYTHON}
-    count = sum(1 for key in solution if split_key(key)[1] is None)
-    status(f"Resolved {count} package{'s' if count != 1 else ''}")
-    for name, version, extra in sorted(provider.unknown_extras):
-        if solution.get(name) == version:
-            status(f"warning: {name} {version} does not provide the extra '{extra}'")
-    for (name, skipped), reason in sorted(provider.unavailable.items()):
-        chosen = solution.get(name)
-        if chosen is not None and skipped > chosen:
-            status(f"note: {name} {skipped} was skipped ({reason}); using {name} {chosen}")
-    return _resolution(solution, provider, roots, direct)
+        solution = {key: version for key, version in solution.items() if key != PYTHON}
+        count = sum(1 for key in solution if split_key(key)[1] is None)
+        status(f"Resolved {count} package{'s' if count != 1 else ''}")
+        for name, version, extra in sorted(provider.unknown_extras):
+            if solution.get(name) == version:
+                status(f"warning: {name} {version} does not provide the extra '{extra}'")
+        for (name, skipped), reason in sorted(provider.unavailable.items()):
+            chosen = solution.get(name)
+            if chosen is not None and skipped > chosen:
+                status(f"note: {name} {skipped} was skipped ({reason}); using {name} {chosen}")
+        return _resolution(solution, provider, roots, direct)
+
+
+def _marker_applies(requested: RequestedRequirement, target: Target) -> bool:
+    """Whether the requirement's marker holds for the target; a marker that cannot be
+    evaluated is the user's to fix."""
+    try:
+        return target.marker_applies(requested.requirement.marker)
+    except MarkerError as exc:
+        raise DiagnosticError(
+            "invalid-marker",
+            "usage",
+            f"the marker of {requested.requirement.name} cannot be evaluated for the target",
+            evidence=(f"{requested.source}: {requested.requirement}", str(exc)),
+            note="compare versions with version markers (python_version, "
+            "python_full_version, platform_release) and names with == or !=; see PEP 508",
+        ) from None
+
+
+def _direct_candidates(
+    wanted: Sequence[tuple[int, RequestedRequirement]], target: Target
+) -> dict[NormalizedName, Candidate]:
+    """The ``name @ URL`` requirements (constraints aside), one URL per name."""
+    direct: dict[NormalizedName, Candidate] = {}
+    for position, r in wanted:
+        if not r.requirement.url or r.constraint:
+            continue
+        candidate = _direct_candidate(r, position, target)
+        seen = direct.setdefault(candidate.name, candidate)
+        if seen.link.url != candidate.link.url:
+            raise DiagnosticError(
+                "conflicting-urls",
+                "resolution",
+                f"{candidate.name} is asked for from two different URLs",
+                evidence=(
+                    f"{seen.link.comes_from} asks for {candidate.name} @ {seen.link.url}",
+                    f"{r.source} asks for {candidate.name} @ {candidate.link.url}",
+                ),
+                note=f"only one file can be installed for {candidate.name}: keep one of the "
+                "two requirements",
+            )
+    return direct
 
 
 class _Failed(Exception):
@@ -228,14 +275,15 @@ class _Failed(Exception):
         self.provider = provider
 
 
-#: Rounds of pip's merged-specifier rules before a failure is final.
+#: Rounds of pip's merged-specifier rules after the first solve before a failure is final.
 _MERGE_ROUNDS = 3
 
 
 def _solve_merging(
     provider: PackagingProvider,
     roots: Sequence[RequestedRequirement],
-    reporter: _ProgressReporter,
+    requested: Sequence[RequestedRequirement],
+    reporter: Reporter[PackageKey] | None,
     budget: int,
 ) -> tuple[dict[PackageKey, Version], PackagingProvider]:
     """Solve; after a failure, apply pip's rule that all specifiers on a name are merged
@@ -243,11 +291,13 @@ def _solve_merging(
 
     The solver materialises each requirement's versions on its own, so `lib>=1` from one
     parent has excluded `lib 2.0b1` before `lib>=2.0b1` from another arrives; pip, merging
-    both, would take the pre-release. The rounds reuse everything already fetched.
+    both, would take the pre-release. The rounds reuse everything already fetched; the
+    providers they derive share ``provider``'s threads, which its owner closes.
     """
-    for _ in range(_MERGE_ROUNDS):
+    rounds = 0
+    while True:
         try:
-            deps = _root_dependencies(roots, provider)
+            deps = _root_dependencies(roots, provider, requested)
             return solve(provider, deps, reporter=reporter, max_steps=budget), provider
         except SolverFailure as failure:
             pre, pins = provider.merged_view()
@@ -255,56 +305,34 @@ def _solve_merging(
             if options.pre or options.prerelease != "pip":
                 pre = set()  # a uv-style policy says exactly what it allows
             new_pre, new_pins = pre - provider.merged_pre, pins - provider.merged_pins
-            if not new_pre and not new_pins:
+            if rounds == _MERGE_ROUNDS or not (new_pre or new_pins):
                 raise _Failed(failure, provider) from None
-            previous = provider
-            provider = _derive(
-                provider,
+            rounds += 1
+            provider = provider.derive(
                 merged_pre=provider.merged_pre | new_pre,
                 merged_pins=provider.merged_pins | new_pins,
             )
-            previous.close()
-    deps = _root_dependencies(roots, provider)
-    try:
-        return solve(provider, deps, reporter=reporter, max_steps=budget), provider
-    except SolverFailure as failure:
-        raise _Failed(failure, provider) from None
-
-
-def _derive(provider: PackagingProvider, **changes: Any) -> PackagingProvider:
-    """A provider like ``provider`` with some policy changed, sharing what was fetched."""
-    fields: dict[str, Any] = {
-        "finder": provider.finder,
-        "preparer": provider.preparer,
-        "target": provider.target,
-        "installed": provider.installed,
-        "options": provider.options,
-        "requested": provider.requested,
-        "direct": provider.direct,
-        "constraints": provider.constraints,
-        "explicit_pre": provider.explicit_pre,
-        "merged_pre": provider.merged_pre,
-        "merged_pins": provider.merged_pins,
-    }
-    return PackagingProvider(**{**fields, **changes}, share=provider)
 
 
 def _try_solve(
-    roots: Sequence[RequestedRequirement], provider: PackagingProvider, pre: bool
+    roots: Sequence[RequestedRequirement],
+    requested: Sequence[RequestedRequirement],
+    provider: PackagingProvider,
+    pre: bool,
 ) -> Mapping[PackageKey, Version] | None:
-    """Solve a changed request, reusing what was fetched; None when it fails too."""
-    options = replace(provider.options, pre=provider.options.pre or pre)
-    what_if = _derive(provider, options=options)
+    """Solve a changed request as a new run would (merge rounds included) under
+    ``provider``'s policy, reusing what was fetched; None when it fails too."""
+    what_if = provider.derive(options=replace(provider.options, pre=provider.options.pre or pre))
     try:
-        return solve(what_if, _root_dependencies(roots, what_if), max_steps=MAX_STEPS // 4)
-    except (SolverFailure, SolverBudgetExceeded, DiagnosticError):
+        return _solve_merging(what_if, roots, requested, None, MAX_STEPS // 4)[0]
+    except (_Failed, SolverBudgetExceeded, DiagnosticError):
         return None
-    finally:
-        what_if.close()
 
 
 def _root_dependencies(
-    roots: Sequence[RequestedRequirement], provider: PackagingProvider
+    roots: Sequence[RequestedRequirement],
+    provider: PackagingProvider,
+    requested: Sequence[RequestedRequirement],
 ) -> list[Dependency[PackageKey]]:
     """One dependency per requested name (specifiers of repeated names intersected)."""
     merged: dict[NormalizedName, list[RequestedRequirement]] = {}
@@ -312,16 +340,17 @@ def _root_dependencies(
         merged.setdefault(canonicalize_name(r.requirement.name), []).append(r)
     deps: list[Dependency[PackageKey]] = []
     for name, group in merged.items():
-        check_requested(name, group, provider)
+        check_requested(name, group, provider, requested)
         spec = SpecifierSet()
         for r in group:
             spec &= r.requirement.specifier
         extras = sorted({canonicalize_name(e) for r in group for e in r.requirement.extras})
         url = next((r.requirement.url for r in group if r.requirement.url), None)
-        label = f" @ {url}" if url else (str(spec) or "any version")
-        predicate = provider.allows(name, spec)
-        deps.append(Dependency(name, predicate, label))
-        deps += [Dependency(f"{name}[{e}]", predicate, label) for e in extras]
+        # A direct reference reads as written: "app @ URL", "app==2.0 @ URL".
+        label = f"{spec} @ {url}" if url else (str(spec) or "any version")
+        allowed = provider.allows(name, spec)
+        deps.append(Dependency(name, allowed, label))
+        deps += [Dependency(f"{name}[{e}]", allowed, label) for e in extras]
     return deps
 
 

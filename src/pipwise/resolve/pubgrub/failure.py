@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from typing import Any, Generic
 
 from .incompatibility import (
+    PLAIN,
     Conflict,
     DependsOn,
+    Describer,
     ExternalCause,
     Incompatibility,
     NoVersions,
     Requested,
+    UnavailableVersion,
     describe,
     describe_pair,
 )
@@ -119,37 +122,24 @@ class Explanation(Generic[K]):
         return self.render()
 
 
+#: Each external fact's ``kind`` in JSON, and the attributes written for it.
+_JSON_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {
+    Requested: ("requested", ("package", "versions", "label")),
+    DependsOn: ("depends-on", ("depender", "depender_version", "package", "versions", "label")),
+    NoVersions: ("no-versions", ("package", "versions", "not_found")),
+    UnavailableVersion: ("unavailable", ("package", "version", "reason")),
+}
+
+
 def fact_to_json(fact: ExternalCause[K]) -> dict[str, Any]:
-    """An external fact as JSON-ready data, with a ``kind`` telling which fact it is."""
-    if isinstance(fact, Requested):
-        return {
-            "kind": "requested",
-            "package": str(fact.package),
-            "versions": str(fact.versions),
-            "label": fact.label,
-        }
-    if isinstance(fact, DependsOn):
-        return {
-            "kind": "depends-on",
-            "depender": str(fact.depender),
-            "depender_version": str(fact.depender_version),
-            "package": str(fact.package),
-            "versions": str(fact.versions),
-            "label": fact.label,
-        }
-    if isinstance(fact, NoVersions):
-        return {
-            "kind": "no-versions",
-            "package": str(fact.package),
-            "versions": str(fact.versions),
-            "not_found": fact.not_found,
-        }
-    return {
-        "kind": "unavailable",
-        "package": str(fact.package),
-        "version": str(fact.version),
-        "reason": fact.reason,
-    }
+    """An external fact as JSON-ready data, with a ``kind`` telling which fact it is
+    (packages, versions and version sets are written with ``str``)."""
+    kind, names = _JSON_FIELDS[type(fact)]
+    data: dict[str, Any] = {"kind": kind}
+    for name in names:
+        value = getattr(fact, name)
+        data[name] = value if value is None or isinstance(value, (bool, str)) else str(value)
+    return data
 
 
 class SolverFailure(Exception, Generic[K]):
@@ -161,19 +151,21 @@ class SolverFailure(Exception, Generic[K]):
         super().__init__(self.explanation.render())
 
 
-def explain(incompatibility: Incompatibility[K]) -> Explanation[K]:
-    """Linearise the derivation graph of `incompatibility` (normally the empty one).
+def explain(incompatibility: Incompatibility[K], describer: Describer[K] = PLAIN) -> Explanation[K]:
+    """Linearise the derivation graph of `incompatibility` (normally the empty one), in
+    the words of `describer`.
 
     This is the algorithm of pub's ``doc/solver.md``, "Error Reporting": a depth-first
     walk writing one line per derived incompatibility, numbering only the lines that
     are referred to again, and collapsing linear chains.
     """
-    return _Writer(incompatibility).write()
+    return _Writer(incompatibility, describer).write()
 
 
 class _Writer(Generic[K]):
-    def __init__(self, root: Incompatibility[K]) -> None:
+    def __init__(self, root: Incompatibility[K], describer: Describer[K]) -> None:
         self._root = root
+        self._describer = describer
         self._derivations: dict[Incompatibility[K], int] = {}
         self._numbers: dict[Incompatibility[K], int] = {}
         self._lines: list[Line[K]] = []
@@ -182,7 +174,7 @@ class _Writer(Generic[K]):
     def write(self) -> Explanation[K]:
         root = self._root
         if not isinstance(root.cause, Conflict):
-            text = f"Because {describe(root)}, the request cannot be satisfied."
+            text = f"Because {self._describe(root)}, the request cannot be satisfied."
             return Explanation((Line(text, facts=(root.cause,), terms=root.terms),))
         self._count(root)
         self._visit(root)
@@ -203,7 +195,7 @@ class _Writer(Generic[K]):
     def _visit(self, incompatibility: Incompatibility[K], *, conclusion: bool = False) -> None:
         numbered = conclusion or self._derivations[incompatibility] > 1
         conjunction = "So," if conclusion or incompatibility is self._root else "And"
-        statement = describe(incompatibility)
+        statement = self._describe(incompatibility)
         cause = incompatibility.cause
         assert isinstance(cause, Conflict)
         first, second = cause.conflict, cause.other
@@ -217,7 +209,7 @@ class _Writer(Generic[K]):
             first_line = self._numbers.get(first)
             second_line = self._numbers.get(second)
             if first_line is not None and second_line is not None:
-                pair = describe_pair(first, second, first_line, second_line)
+                pair = self._pair(first, second, first_line, second_line)
                 write(f"Because {pair}, {statement}.", first, second)
             elif first_line is not None or second_line is not None:
                 with_line, without_line = (
@@ -226,7 +218,7 @@ class _Writer(Generic[K]):
                 self._visit(without_line)
                 line = self._numbers[with_line]
                 write(
-                    f"{conjunction} because {describe(with_line)} ({line}), {statement}.",
+                    f"{conjunction} because {self._describe(with_line)} ({line}), {statement}.",
                     with_line,
                 )
             else:
@@ -244,14 +236,14 @@ class _Writer(Generic[K]):
                     self._visit(second)
                     line = self._numbers[first]
                     write(
-                        f"{conjunction} because {describe(first)} ({line}), {statement}.",
+                        f"{conjunction} because {self._describe(first)} ({line}), {statement}.",
                         first,
                     )
         elif first_derived or second_derived:
             derived, external = (first, second) if first_derived else (second, first)
             derived_line = self._numbers.get(derived)
             if derived_line is not None:
-                pair = describe_pair(external, derived, None, derived_line)
+                pair = self._pair(external, derived, None, derived_line)
                 write(f"Because {pair}, {statement}.", external, derived)
             elif self._collapsible(derived):
                 inner = derived.cause
@@ -261,14 +253,26 @@ class _Writer(Generic[K]):
                 else:
                     inner_derived, inner_external = inner.other, inner.conflict
                 self._visit(inner_derived)
-                pair = describe_pair(inner_external, external)
+                pair = self._pair(inner_external, external)
                 write(f"{conjunction} because {pair}, {statement}.", inner_external, external)
             else:
                 self._visit(derived)
-                write(f"{conjunction} because {describe(external)}, {statement}.", external)
+                write(f"{conjunction} because {self._describe(external)}, {statement}.", external)
         else:
-            pair = describe_pair(first, second)
+            pair = self._pair(first, second)
             write(f"Because {pair}, {statement}.", first, second)
+
+    def _describe(self, incompatibility: Incompatibility[K]) -> str:
+        return describe(incompatibility, self._describer)
+
+    def _pair(
+        self,
+        first: Incompatibility[K],
+        second: Incompatibility[K],
+        first_line: int | None = None,
+        second_line: int | None = None,
+    ) -> str:
+        return describe_pair(first, second, first_line, second_line, self._describer)
 
     def _single_line(self, incompatibility: Incompatibility[K]) -> bool:
         """True when both causes are external, so one line explains it."""

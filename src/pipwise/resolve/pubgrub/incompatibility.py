@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic
+from typing import Any, Generic, Protocol, TypeVar
 
 from packaging.version import Version
 
@@ -12,14 +12,18 @@ from .term import K, Term
 from .version_set import VersionSet
 
 __all__ = [
+    "PLAIN",
     "Cause",
     "Conflict",
     "DependsOn",
+    "Describer",
     "ExternalCause",
     "Incompatibility",
     "NoVersions",
+    "PlainDescriber",
     "Requested",
     "UnavailableVersion",
+    "describe",
     "describe_pair",
     "describe_term",
 ]
@@ -159,21 +163,57 @@ Cause = ExternalCause[K] | Conflict[K]
 # replaced by "you": requirements are incompatibilities {not package versions} caused by
 # Requested, and read "you require package versions".
 
-_OPERATOR_CHARS = frozenset("<>=!~")
+
+#: A package key the describer reads (it only takes keys, so it is contravariant).
+_K_contra = TypeVar("_K_contra", bound=Hashable, contravariant=True)
 
 
-def _attach(name: str, text: str) -> str:
-    return f"{name}{text}" if text[:1] in _OPERATOR_CHARS else f"{name} ({text})"
+class Describer(Protocol[_K_contra]):
+    """How the host names its packages in explanations (compare pub's "root package" wording).
+
+    The solver's sentences are generic; a host whose packages include something that is not
+    chosen from an index (a target interpreter, say) words those facts here.
+    """
+
+    def package(self, package: _K_contra) -> str:
+        """The name of `package` in a sentence: ``requests``."""
+        ...
+
+    def no_versions(self, package: _K_contra, versions: VersionSet) -> str | None:
+        """Why no version of `package` is in `versions`, as a clause the set can follow:
+        ``the target's Python 3.11.7 does not satisfy`` (read with ``>=3.12`` after it, or
+        after ``which``); None for the generic ``no versions of package match``."""
+        ...
 
 
-def describe_term(term: Term[K], *, every: bool = False) -> str:
+class PlainDescriber(Generic[K]):
+    """Packages by ``str``, and the generic wording for every fact."""
+
+    def package(self, package: K) -> str:
+        """The package's ``str``."""
+        return str(package)
+
+    def no_versions(self, package: K, versions: VersionSet) -> str | None:
+        """Always the generic wording."""
+        return None
+
+
+#: The default wording.
+PLAIN: Describer[Any] = PlainDescriber()
+
+
+def _attach(name: str, versions: VersionSet) -> str:
+    return f"{name}{versions}" if versions.attaches_to_name else f"{name} ({versions})"
+
+
+def describe_term(term: Term[K], *, every: bool = False, describer: Describer[K] = PLAIN) -> str:
     """Name a term's package and versions (the sentence carries its polarity):
     ``requests>=2.0``, ``requests 2.31.0``, ``requests``; with `every`, a term covering
     several versions and no specifier reads ``every version of requests``."""
-    name = str(term.package)
+    name = describer.package(term.package)
     versions = term.versions
     if versions.label:
-        return _attach(name, versions.label)
+        return _attach(name, versions)
     if versions.is_empty and len(versions.universe):
         return f"{name} (no version)"
     # A selected version is worth naming; a requirement on any version is not.
@@ -181,7 +221,7 @@ def describe_term(term: Term[K], *, every: bool = False) -> str:
         return f"{name} {versions.versions[0]}"
     if versions.is_any:
         return f"every version of {name}" if every else name
-    return _attach(name, versions.universe.describe(versions.mask))
+    return _attach(name, versions)
 
 
 def _set_text(versions: VersionSet) -> str:
@@ -202,51 +242,63 @@ def _single(terms: Sequence[Term[K]]) -> Term[K] | None:
     return terms[0] if len(terms) == 1 else None
 
 
-def _lead(incompatibility: Incompatibility[K]) -> str | None:
+def _terms(terms: Iterable[Term[K]], joiner: str, describer: Describer[K]) -> str:
+    return joiner.join(describe_term(term, describer=describer) for term in terms)
+
+
+def _lead(incompatibility: Incompatibility[K], describer: Describer[K]) -> str | None:
     """The subject and verb for the positive side: ``foo 1.0 depends on``, ``you require``."""
     positives = _positives(incompatibility)
     if not positives:
         return "you require" if isinstance(incompatibility.cause, Requested) else None
     if len(positives) > 1:
-        return f"if {' and '.join(describe_term(term) for term in positives)} then"
+        return f"if {_terms(positives, ' and ', describer)} then"
     verb = "depends on" if isinstance(incompatibility.cause, DependsOn) else "requires"
-    return f"{describe_term(positives[0], every=True)} {verb}"
+    return f"{describe_term(positives[0], every=True, describer=describer)} {verb}"
 
 
-def describe(incompatibility: Incompatibility[K]) -> str:
+def describe(incompatibility: Incompatibility[K], describer: Describer[K] = PLAIN) -> str:
     """One incompatibility as a clause: ``foo 1.0 depends on bar>=2``."""
     cause = incompatibility.cause
     if isinstance(cause, DependsOn):
-        depender = describe_term(Term(cause.depender, cause.depender_versions), every=True)
-        target = describe_term(Term(cause.package, cause.versions, False))
-        return f"{depender} depends on {target}"
+        depender = Term(cause.depender, cause.depender_versions)
+        target = Term(cause.package, cause.versions, False)
+        return (
+            f"{describe_term(depender, every=True, describer=describer)} depends on "
+            f"{describe_term(target, describer=describer)}"
+        )
     if isinstance(cause, Requested):
-        return f"you require {describe_term(Term(cause.package, cause.versions, False))}"
+        target = Term(cause.package, cause.versions, False)
+        return f"you require {describe_term(target, describer=describer)}"
     if isinstance(cause, NoVersions):
+        name = describer.package(cause.package)
         if cause.not_found:
-            return f"no versions of {cause.package} are available"
-        return f"no versions of {cause.package} match {_set_text(cause.versions)}"
+            return f"no versions of {name} are available"
+        clause = describer.no_versions(cause.package, cause.versions)
+        if clause is not None:
+            return f"{clause} {_set_text(cause.versions)}"
+        return f"no versions of {name} match {_set_text(cause.versions)}"
     if isinstance(cause, UnavailableVersion):
         reason = f" ({cause.reason})" if cause.reason else ""
-        return f"{cause.package} {cause.version} is unavailable{reason}"
+        return f"{describer.package(cause.package)} {cause.version} is unavailable{reason}"
     terms = incompatibility.terms
     if not terms:
         return "the request cannot be satisfied"
     if len(terms) == 1:
         term = terms[0]
         if not term.positive:
-            return f"{describe_term(term)} is required"
+            return f"{describe_term(term, describer=describer)} is required"
         if term.versions.is_any and len(term.versions) > 1:
-            return f"no version of {term.package} can be used"
-        return f"{describe_term(term, every=True)} cannot be used"
-    positives = [describe_term(term) for term in _positives(incompatibility)]
-    negatives = [describe_term(term) for term in _negatives(incompatibility)]
+            return f"no version of {describer.package(term.package)} can be used"
+        return f"{describe_term(term, every=True, describer=describer)} cannot be used"
+    positives = [describe_term(term, describer=describer) for term in _positives(incompatibility)]
+    negatives = [describe_term(term, describer=describer) for term in _negatives(incompatibility)]
     if len(terms) == 2 and len(positives) == 2:
         return f"{positives[0]} is incompatible with {positives[1]}"
     if len(terms) == 2 and len(negatives) == 2:
         return f"either {negatives[0]} or {negatives[1]} is required"
     if positives and negatives:
-        return f"{_lead(incompatibility)} {' or '.join(negatives)}"
+        return f"{_lead(incompatibility, describer)} {' or '.join(negatives)}"
     if positives:
         return f"{', '.join(positives[:-1])} and {positives[-1]} are incompatible"
     return f"one of {' or '.join(negatives)} is required"
@@ -261,16 +313,20 @@ def describe_pair(
     second: Incompatibility[K],
     first_line: int | None = None,
     second_line: int | None = None,
+    describer: Describer[K] = PLAIN,
 ) -> str:
     """Two incompatibilities as one clause, merged when they read better together:
     ``you require both foo>=1 and bar<2``, ``foo 1.0 depends on bar>=2 which depends on
     baz<3``, ``foo 1.0 depends on bar>=9 which doesn't match any versions``."""
     if first is not second:
         for attempt in (_requires_both, _requires_through, _requires_forbidden):
-            text = attempt(first, second, first_line, second_line)
+            text = attempt(first, second, first_line, second_line, describer)
             if text is not None:
                 return text
-    return f"{describe(first)}{_ref(first_line)} and {describe(second)}{_ref(second_line)}"
+    return (
+        f"{describe(first, describer)}{_ref(first_line)} and "
+        f"{describe(second, describer)}{_ref(second_line)}"
+    )
 
 
 def _requires_both(
@@ -278,6 +334,7 @@ def _requires_both(
     second: Incompatibility[K],
     first_line: int | None,
     second_line: int | None,
+    describer: Describer[K],
 ) -> str | None:
     if isinstance(first.cause, Requested) and isinstance(second.cause, Requested):
         lead = "you require"
@@ -294,9 +351,9 @@ def _requires_both(
             second.cause, DependsOn
         )
         verb = "depends on" if both_dependencies else "requires"
-        lead = f"{describe_term(first_positive, every=True)} {verb}"
-    first_negatives = " or ".join(describe_term(term) for term in _negatives(first))
-    second_negatives = " or ".join(describe_term(term) for term in _negatives(second))
+        lead = f"{describe_term(first_positive, every=True, describer=describer)} {verb}"
+    first_negatives = _terms(_negatives(first), " or ", describer)
+    second_negatives = _terms(_negatives(second), " or ", describer)
     return (
         f"{lead} both {first_negatives}{_ref(first_line)} and {second_negatives}{_ref(second_line)}"
     )
@@ -307,51 +364,34 @@ def _requires_through(
     second: Incompatibility[K],
     first_line: int | None,
     second_line: int | None,
+    describer: Describer[K],
 ) -> str | None:
-    first_negative = _single(_negatives(first))
-    second_negative = _single(_negatives(second))
-    if first_negative is None and second_negative is None:
-        return None
-    first_positive = _single(_positives(first))
-    second_positive = _single(_positives(second))
-    if (
-        first_negative is not None
-        and second_positive is not None
-        and first_negative.package == second_positive.package
-        and first_negative.negate().satisfies(second_positive)
-    ):
-        prior, prior_negative, prior_line, latter, latter_line = (
-            first,
-            first_negative,
-            first_line,
-            second,
-            second_line,
-        )
-    elif (
-        second_negative is not None
-        and first_positive is not None
-        and second_negative.package == first_positive.package
-        and second_negative.negate().satisfies(first_positive)
-    ):
-        prior, prior_negative, prior_line, latter, latter_line = (
-            second,
-            second_negative,
-            second_line,
-            first,
-            first_line,
-        )
-    else:
-        return None
-    lead = _lead(prior)
-    latter_negatives = _negatives(latter)
-    if lead is None or not latter_negatives:
-        return None
-    verb = "depends on" if isinstance(latter.cause, DependsOn) else "requires"
-    wanted = " or ".join(describe_term(term) for term in latter_negatives)
-    return (
-        f"{lead} {describe_term(prior_negative)}{_ref(prior_line)} "
-        f"which {verb} {wanted}{_ref(latter_line)}"
+    orders = (
+        (first, first_line, second, second_line),
+        (second, second_line, first, first_line),
     )
+    for prior, prior_line, latter, latter_line in orders:
+        # `prior` requires a package whose versions all lead to `latter`.
+        prior_negative = _single(_negatives(prior))
+        latter_positive = _single(_positives(latter))
+        if (
+            prior_negative is None
+            or latter_positive is None
+            or prior_negative.package != latter_positive.package
+            or not prior_negative.negate().satisfies(latter_positive)
+        ):
+            continue
+        lead = _lead(prior, describer)
+        latter_negatives = _negatives(latter)
+        if lead is None or not latter_negatives:
+            return None
+        verb = "depends on" if isinstance(latter.cause, DependsOn) else "requires"
+        wanted = _terms(latter_negatives, " or ", describer)
+        return (
+            f"{lead} {describe_term(prior_negative, describer=describer)}{_ref(prior_line)} "
+            f"which {verb} {wanted}{_ref(latter_line)}"
+        )
+    return None
 
 
 def _requires_forbidden(
@@ -359,6 +399,7 @@ def _requires_forbidden(
     second: Incompatibility[K],
     first_line: int | None,
     second_line: int | None,
+    describer: Describer[K],
 ) -> str | None:
     orders = []
     if len(second.terms) == 1:
@@ -372,21 +413,24 @@ def _requires_forbidden(
             continue
         if not negative.negate().satisfies(forbidden):
             continue
-        lead = _lead(prior)
+        lead = _lead(prior, describer)
         if lead is None:
             continue
         cause = latter.cause
-        target = describe_term(negative)
+        target = f"{describe_term(negative, describer=describer)}{_ref(prior_line)}"
         if isinstance(cause, NoVersions):
+            clause = describer.no_versions(cause.package, cause.versions)
             if cause.not_found:
-                why = "which has no available versions"
+                why = " which has no available versions"
+            elif clause is not None:
+                why = f", which {clause}"
             else:
-                why = "which doesn't match any versions"
+                why = " which doesn't match any versions"
         elif isinstance(cause, UnavailableVersion):
-            why = "which is unavailable" + (f" ({cause.reason})" if cause.reason else "")
+            why = " which is unavailable" + (f" ({cause.reason})" if cause.reason else "")
         elif isinstance(cause, Conflict):
-            why = "which cannot be used"
+            why = " which cannot be used"
         else:
             continue
-        return f"{lead} {target}{_ref(prior_line)} {why}{_ref(latter_line)}"
+        return f"{lead} {target}{why}{_ref(latter_line)}"
     return None

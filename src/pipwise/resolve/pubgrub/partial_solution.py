@@ -9,7 +9,7 @@ from typing import Generic
 from packaging.version import Version
 
 from .incompatibility import Incompatibility
-from .term import K, Relation, Term
+from .term import K, Term
 from .version_set import VersionSet
 
 __all__ = ["Assignment", "PartialSolution"]
@@ -27,10 +27,6 @@ class Assignment(Generic[K]):
     @property
     def package(self) -> K:
         return self.term.package
-
-    @property
-    def is_decision(self) -> bool:
-        return self.cause is None
 
 
 class _History(Generic[K]):
@@ -127,23 +123,13 @@ class PartialSolution(Generic[K]):
 
     # -- queries ------------------------------------------------------------------------
 
-    def relation(self, term: Term[K]) -> Relation:
-        """Whether the assignments satisfy, contradict or leave `term` open.
-
-        With no assignment for the package the answer is INCONCLUSIVE, as in pub: it
-        lets unit propagation derive requirements on packages nothing mentions yet.
-        """
-        history = self._histories.get(term.package)
-        if history is None:
-            return Relation.INCONCLUSIVE
-        return history.known[-1].relation(term)
-
     def open_term(self, incompatibility: Incompatibility[K]) -> tuple[bool, Term[K] | None]:
         """Unit propagation's question: (True, None) when every term is satisfied;
         (False, term) when all but `term` are satisfied and `term` is inconclusive;
         (False, None) otherwise.
 
-        This is `relation` over each term, inlined because it is the solver's hot loop.
+        This is `Term.satisfies` and its converse over each term, inlined because it is the
+        solver's hot loop.
         """
         histories = self._histories
         unsatisfied: Term[K] | None = None
@@ -177,11 +163,6 @@ class PartialSolution(Generic[K]):
         """True when the assignments make `term` true."""
         history = self._histories.get(term.package)
         return history is not None and history.known[-1].satisfies(term)
-
-    def known(self, package: K) -> Term[K] | None:
-        """The intersection of the assignments for `package`, if any."""
-        history = self._histories.get(package)
-        return None if history is None else history.known[-1]
 
     def undecided(self) -> Iterator[Term[K]]:
         """Packages that must be selected but have no decision, as their known terms."""

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .version_set import VersionSet
 
-__all__ = ["K", "Relation", "Term"]
+__all__ = ["K", "Term"]
 
 #: A package key: opaque and hashable (the host uses names such as ``requests[socks]``).
 K = TypeVar("K", bound=Hashable)
-
-
-class Relation(enum.Enum):
-    """How what is known about a package relates to a term."""
-
-    SATISFIED = "satisfied"
-    CONTRADICTED = "contradicted"
-    INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +41,6 @@ class Term(Generic[K]):
         # A negative term allows "not selected", which no positive term does.
         return False if other.positive else not b & ~a
 
-    def is_disjoint(self, other: Term[K]) -> bool:
-        """True when the two terms cannot both be true."""
-        a, b = self.versions.mask, other.versions.mask
-        if self.positive:
-            return not a & b if other.positive else not a & ~b
-        # Two negative terms are both true when the package is not selected.
-        return not b & ~a if other.positive else False
-
-    def relation(self, other: Term[K]) -> Relation:
-        """Whether this term, taken as known, satisfies, contradicts or leaves `other` open."""
-        if self.satisfies(other):
-            return Relation.SATISFIED
-        if self.is_disjoint(other):
-            return Relation.CONTRADICTED
-        return Relation.INCONCLUSIVE
-
     def intersect(self, other: Term[K]) -> Term[K]:
         """The term true exactly when both terms are."""
         self._check(other)
@@ -77,18 +52,6 @@ class Term(Generic[K]):
         if other.positive:
             return self._make(True, b & ~a, other)
         return self._make(False, a | b, other)
-
-    def union(self, other: Term[K]) -> Term[K]:
-        """The term true exactly when either term is."""
-        self._check(other)
-        a, b = self.versions.mask, other.versions.mask
-        if self.positive and other.positive:
-            return self._make(True, a | b, other)
-        if self.positive:
-            return self._make(False, b & ~a, other)
-        if other.positive:
-            return self._make(False, a & ~b, other)
-        return self._make(False, a & b, other)
 
     def difference(self, other: Term[K]) -> Term[K]:
         """The term true when this one is and `other` is not."""
@@ -108,6 +71,6 @@ class Term(Generic[K]):
             raise ValueError(f"terms of {self.package!r} and {other.package!r} cannot be combined")
 
     def __str__(self) -> str:
-        separator = "" if self.versions.starts_with_operator else " "
+        separator = "" if self.versions.attaches_to_name else " "
         text = f"{self.package}{separator}{self.versions}"
         return text if self.positive else f"not {text}"

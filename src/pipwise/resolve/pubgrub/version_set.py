@@ -14,7 +14,8 @@ __all__ = ["Universe", "VersionMatcher", "VersionSet"]
 #: versions, or None for any version.
 VersionMatcher = Callable[[Version], bool] | Collection[Version] | None
 
-_OPERATOR_CHARS = frozenset("<>=!~")
+#: First characters of a set's text that make it follow the package name directly.
+_ATTACHED = frozenset("<>=!~ ")
 #: At most this many excluded versions are written as ``!=`` clauses.
 _MAX_EXCLUSIONS = 3
 
@@ -168,7 +169,7 @@ class VersionSet:
 
     Two sets are equal when they hold the same versions of the same universe; the
     `label` (the specifier text a dependency was written with) only changes how the set
-    is shown. Operations that produce one of their operands keep its label.
+    is shown. Set algebra happens on terms (`Term.intersect`), over the masks.
     """
 
     universe: Universe = field(repr=False)
@@ -210,47 +211,10 @@ class VersionSet:
             return False
         return bool(self.mask & self.universe.bit(version))
 
-    def issubset(self, other: VersionSet) -> bool:
-        """True when every version of this set is in `other`."""
-        self._check(other)
-        return not self.mask & ~other.mask
-
     def isdisjoint(self, other: VersionSet) -> bool:
         """True when the two sets share no version."""
         self._check(other)
         return not self.mask & other.mask
-
-    # -- algebra ----------------------------------------------------------------------
-
-    def complement(self) -> VersionSet:
-        """The versions of the universe that are not in this set."""
-        return VersionSet(self.universe, self.universe.full_mask & ~self.mask)
-
-    def intersection(self, other: VersionSet) -> VersionSet:
-        """The versions in both sets."""
-        self._check(other)
-        return self._keep(self.mask & other.mask, other)
-
-    def union(self, other: VersionSet) -> VersionSet:
-        """The versions in either set."""
-        self._check(other)
-        return self._keep(self.mask | other.mask, other)
-
-    def difference(self, other: VersionSet) -> VersionSet:
-        """The versions in this set and not in `other`."""
-        self._check(other)
-        return self._keep(self.mask & ~other.mask, None)
-
-    def with_label(self, label: str | None) -> VersionSet:
-        """The same versions, shown as `label`."""
-        return VersionSet(self.universe, self.mask, label or None)
-
-    def _keep(self, mask: int, other: VersionSet | None) -> VersionSet:
-        if mask == self.mask and (self.label is not None or other is None or mask != other.mask):
-            return self
-        if other is not None and mask == other.mask:
-            return other
-        return VersionSet(self.universe, mask)
 
     def _check(self, other: VersionSet) -> None:
         if other.universe is not self.universe:
@@ -268,7 +232,9 @@ class VersionSet:
         return f"VersionSet({str(self)!r})"
 
     @property
-    def starts_with_operator(self) -> bool:
-        """True when the text begins with a comparison operator, as ``>=1.0`` does."""
+    def attaches_to_name(self) -> bool:
+        """True when the text follows the package name directly: it begins with a
+        comparison operator (``>=1.0``) or, as a host's label may, with a space
+        (`` @ https://...``). Other text (``1.0 or 2.0``) is set apart from the name."""
         text = str(self)
-        return bool(text) and text[0] in _OPERATOR_CHARS
+        return bool(text) and text[0] in _ATTACHED
