@@ -175,6 +175,8 @@ def _cache_key(path: Path) -> str:
         stat.st_size,
         _pyvenv_cfg_mtime(path),
         PROBE_VERSION,
+        # What this user may write (site_writable) is part of the answer.
+        os.geteuid() if hasattr(os, "geteuid") else None,
     ]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
