@@ -214,16 +214,20 @@ def test_cached_metadata_of_a_local_wheel_follows_the_file(files: Path, tmp_path
         assert [str(r) for r in second.metadata(local(wheel)).requires_dist or []] == ["rich"]
 
 
+_FORMAT = b'{"format": "pipwise-raw-metadata-1", "raw": %s}'
+
+
 @pytest.mark.parametrize(
     "entry",
     [
-        b"[]",
-        b'{"name": 1, "version": "1.0"}',
-        b'{"name": "demo", "version": "1.0", "requires_dist": "idna"}',
-        b'{"name": "demo", "version": "1.0", "no_such_field": "x"}',
-        b'{"name": "other", "version": "1.0"}',
-        b'{"name": "demo", "version": "9.9"}',
-        b'{"name": "demo", "versi',
+        _FORMAT % b"[]",
+        _FORMAT % b'{"name": 1, "version": "1.0"}',
+        _FORMAT % b'{"name": "demo", "version": "1.0", "requires_dist": "idna"}',
+        _FORMAT % b'{"name": "other", "version": "1.0"}',
+        _FORMAT % b'{"name": "demo", "version": "9.9"}',
+        # Not written by this code (an older layout, or another tool's file):
+        b'{"name": "demo", "version": "1.0", "requires_dist": []}',
+        b'{"format": "pipwise-raw-metadata-1", "raw": {"name": "demo", "versi',
     ],
 )
 def test_a_bad_metadata_cache_entry_is_read_again_and_replaced(
@@ -236,4 +240,4 @@ def test_a_bad_metadata_cache_entry_is_read_again_and_replaced(
     cached.write_bytes(entry)
     with HttpFetcher() as fetcher, Preparer(fetcher, tmp_path / "shared") as second:
         assert [str(r) for r in second.metadata(wheel).requires_dist or []] == ["idna>=3"]
-    assert json.loads(cached.read_bytes())["requires_dist"] == ["idna>=3"]
+    assert json.loads(cached.read_bytes())["raw"]["requires_dist"] == ["idna>=3"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -93,7 +92,7 @@ class Preparer:
         raw, url = self._fetch_raw(candidate)
         _check(raw, candidate, url)
         if entry is not None:
-            _write_atomically(entry, json.dumps(raw).encode())
+            _write_atomically(entry, json.dumps({"format": _ENTRY_FORMAT, "raw": raw}).encode())
         return raw
 
     def _metadata_entry(self, link: Link) -> Path | None:
@@ -214,7 +213,10 @@ def _read_entry(entry: Path, candidate: Candidate) -> RawMetadata | None:
     ``candidate``; otherwise None, so that the caller reads the source and rewrites the entry
     (a damaged or stale cache must never be blamed on the wheel)."""
     try:
-        raw = _as_raw(json.loads(entry.read_bytes()))
+        stored = json.loads(entry.read_bytes())
+        if not isinstance(stored, dict) or stored.get("format") != _ENTRY_FORMAT:
+            raise ValueError("not an entry written by this version of pipwise")
+        raw = _as_raw(stored.get("raw"))
         _check(raw, candidate, entry.as_uri())
     except FileNotFoundError:
         return None
@@ -224,29 +226,37 @@ def _read_entry(entry: Path, candidate: Candidate) -> RawMetadata | None:
     return raw
 
 
-@functools.cache
-def _raw_kinds() -> dict[str, type]:
-    """RawMetadata field -> the JSON type of its value: str, list (of str) or dict (str: str)."""
-    from packaging.metadata import RawMetadata
+#: Marks the entries this code writes; anything else in the cache is read again from source.
+_ENTRY_FORMAT = "pipwise-raw-metadata-1"
 
-    hints = typing.get_type_hints(RawMetadata)
-    return {key: typing.get_origin(hint) or hint for key, hint in hints.items()}
+#: The raw fields pipwise reads, with the JSON type each must have.
+_READ_FIELDS: dict[str, type] = {
+    "name": str,
+    "version": str,
+    "requires_python": str,
+    "requires_dist": list,
+    "provides_extra": list,
+}
 
 
 def _as_raw(data: object) -> RawMetadata:
-    """``data`` as RawMetadata; ValueError unless every field has the type packaging gives it."""
-    kinds = _raw_kinds()
+    """``data`` as RawMetadata; ValueError unless it has packaging's raw shape (every value a
+    string, a list of strings or a string mapping) and the fields pipwise reads their types.
+
+    Checked structurally rather than against RawMetadata's type hints: importing
+    packaging.metadata (and the email stack) would cost ~20 ms on every warm run.
+    """
     if not isinstance(data, dict):
         raise ValueError(f"a JSON {type(data).__name__}, not an object")
     for key, value in data.items():
-        kind = kinds.get(key)
-        if kind is None or type(value) is not kind:
+        expected = _READ_FIELDS.get(key)
+        if expected is not None and type(value) is not expected:
             raise ValueError(f"field {key!r} holds {value!r}")
         if isinstance(value, dict):
             parts = [*value, *value.values()]
         else:
             parts = value if isinstance(value, list) else [value]
-        if not all(isinstance(part, str) for part in parts):
+        if not isinstance(key, str) or not all(isinstance(part, str) for part in parts):
             raise ValueError(f"field {key!r} holds {value!r}")
     return typing.cast("RawMetadata", data)
 

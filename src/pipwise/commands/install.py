@@ -36,7 +36,6 @@ from pipwise.formats.requirements import (
 from pipwise.install.check import Breakage, check_plan
 from pipwise.install.installed import InstalledDistribution, installed_distributions
 from pipwise.install.plan import InstallPlan, plan_install
-from pipwise.install.uninstall import refuse_unremovable
 from pipwise.net.http import url_to_path
 from pipwise.resolve.resolver import MAX_STEPS, InstalledPreference, ResolveOptions, resolve
 from pipwise.session import Session
@@ -273,8 +272,12 @@ def run(session: Session, options: argparse.Namespace, ui: UI) -> int:
     for breakage in broken:
         ui.warn(f"{breakage.describe()} (installing anyway: --allow-breaking)")
 
-    for old, _ in (*plan.upgrade, *plan.reinstall):
-        refuse_unremovable(old)  # before anything is downloaded
+    replaced = [old for old, _ in (*plan.upgrade, *plan.reinstall)]
+    if replaced:
+        from pipwise.install.uninstall import refuse_unremovable  # tempfile, shutil: only here
+
+        for old in replaced:
+            refuse_unremovable(old)  # before anything is downloaded
     changes = [*plan.install, *(pin for _, pin in (*plan.upgrade, *plan.reinstall))]
     wheels: dict[NormalizedName, Path] = {}
     if changes and not options.dry_run:
