@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from packaging.utils import canonicalize_name
 
 from pipwise.commands._environment import editable_location, require_writable
 from pipwise.commands.freeze import freeze_line
@@ -22,6 +21,7 @@ from pipwise.env.interpreters import inspect_interpreter
 from pipwise.errors import DiagnosticError
 from pipwise.install.installed import InstalledDistribution
 from pipwise.target import Target
+from tests.support.installed import installed_dist
 
 
 @pytest.fixture(scope="module")
@@ -84,23 +84,7 @@ def test_uninstall_has_no_fix(locked: Target, tmp_path: Path) -> None:
 
 
 def dist(direct_url: DirectUrl | None) -> InstalledDistribution:
-    return InstalledDistribution(
-        name="Demo",
-        canonical_name=canonicalize_name("Demo"),
-        version=None,
-        raw_version="1.0",
-        location=Path("/site"),
-        dist_info=Path("/site/demo-1.0.dist-info"),
-        requested=True,
-        installer="pipwise",
-        direct_url=direct_url,
-        requires=(),
-        summary="",
-        home_page="",
-        author="",
-        author_email="",
-        license="",
-    )
+    return installed_dist("Demo", "1.0", direct_url=direct_url, requested=True)
 
 
 def test_editable_location_decodes_the_file_url() -> None:

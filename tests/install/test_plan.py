@@ -15,6 +15,7 @@ from pipwise.install.plan import plan_install
 from pipwise.install.transaction import execute_plan
 from pipwise.install.wheel import install_wheel
 from tests.install import Venv, snapshot
+from tests.support.installed import installed_dist
 from tests.support.wheels import WheelSpec, build_wheel
 
 GIT = DirectUrl("git+https://example.com/repo", {"vcs_info": {"vcs": "git", "commit_id": "a1"}})
@@ -40,24 +41,7 @@ def resolution(*pins: Pin) -> Resolution:
 def installed(
     name: str, version: str, direct_url: DirectUrl | None = None
 ) -> InstalledDistribution:
-    site = Path("/env/lib/python3.11/site-packages")
-    return InstalledDistribution(
-        name=name,
-        canonical_name=canonicalize_name(name),
-        version=Version(version),
-        raw_version=version,
-        location=site,
-        dist_info=site / f"{name}-{version}.dist-info",
-        requested=False,
-        installer="pipwise",
-        direct_url=direct_url,
-        requires=(),
-        summary="",
-        home_page="",
-        author="",
-        author_email="",
-        license="",
-    )
+    return installed_dist(name, version, direct_url=direct_url)
 
 
 def test_plan_sorts_pins_by_what_they_change() -> None:
